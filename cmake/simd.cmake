@@ -1,0 +1,11 @@
+# SIMD kernels live in their own translation units compiled for one ISA each; the baseline build stays
+# portable (x86-64 / armv8-a) and the dispatcher picks the best variant at run time by CPU feature.
+set(PRIMA_X86 OFF)
+set(PRIMA_ARM OFF)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
+  set(PRIMA_X86 ON)
+  set(PRIMA_FLAGS_AVX2 -mavx2 -mfma -mf16c -mbmi2)
+  set(PRIMA_FLAGS_AVX512 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mavx2 -mfma -mf16c -mbmi2)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
+  set(PRIMA_ARM ON)
+endif()

@@ -1,0 +1,21 @@
+# Warnings for our own targets: prima_warnings(<target>).
+function(prima_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow=local -Wnon-virtual-dtor -Wno-missing-field-initializers)
+  if(PRIMA_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(PRIMA_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# A module library from the .cpp files in its folder: prima_module(<name> DEPS ...).
+function(prima_module name)
+  cmake_parse_arguments(M "" "" "DEPS;EXTRA_SOURCES" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  add_library(prima_${name} STATIC ${srcs} ${M_EXTRA_SOURCES})
+  target_include_directories(prima_${name} PUBLIC ${PRIMA_SRC_DIR})
+  target_link_libraries(prima_${name} PUBLIC ${M_DEPS})
+  prima_warnings(prima_${name})
+endfunction()
