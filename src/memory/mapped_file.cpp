@@ -30,6 +30,13 @@ MappedFile MappedFile::open(const std::string& path) {
   return m;
 }
 
+MappedFile MappedFile::open(const std::string& path, const ByteRanges& owned) {
+  MappedFile m = open(path);
+  const Status st = map_only(m, owned);
+  if (!st) fail("{}: {}", path, st.message());
+  return m;
+}
+
 MappedFile::MappedFile(MappedFile&& o) noexcept { *this = std::move(o); }
 
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
@@ -51,6 +58,27 @@ void MappedFile::close() {
   data_ = nullptr;
   fd_ = -1;
   size_ = 0;
+}
+
+Status map_only(const MappedFile& file, const ByteRanges& owned) {
+  if (file.data() == nullptr) return Status::ok();  // an empty file has no mapping
+  auto* base = const_cast<uint8_t*>(file.data());
+  const ByteRanges all = ByteRanges::whole(file.size());
+  const ByteRanges keep = owned.clamp(file.size());
+  // Not owned: replace with a reservation. MAP_FIXED replaces atomically, so the addresses are never free.
+  for (const ByteRange& r : all.subtract(keep)) {
+    void* p = ::mmap(base + r.begin, r.size(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                     -1, 0);
+    if (p == MAP_FAILED)
+      return Status::error(Status::Code::io, "cannot reserve [{:#x}, {:#x}): {}", r.begin, r.end, std::strerror(errno));
+  }
+  // Owned: a view of the file at base + offset, as in the whole-file mapping.
+  for (const ByteRange& r : keep) {
+    void* p = ::mmap(base + r.begin, r.size(), PROT_READ, MAP_SHARED | MAP_FIXED, file.fd(), static_cast<off_t>(r.begin));
+    if (p == MAP_FAILED)
+      return Status::error(Status::Code::io, "cannot map [{:#x}, {:#x}): {}", r.begin, r.end, std::strerror(errno));
+  }
+  return Status::ok();
 }
 
 }  // namespace prima::memory
