@@ -1,0 +1,92 @@
+// Activation formats and their scalar reference quantizers; the choice of kernel table per instruction set.
+#include <cmath>
+
+#include "core/error.h"
+#include "kernels/gemm_impl.h"
+#include "tensor/blocks.h"
+
+namespace prima::kernels::detail {
+namespace {
+
+// Round to nearest, ties to even, for |v| < 2^22 (what _mm256_round_ps / vrndn do): bit-identical to SIMD.
+inline int round_even(float v) {
+  const float magic = 12582912.0f;  // 1.5 * 2^23
+  return static_cast<int>((v + magic) - magic);
+}
+
+float absmax(const float* x, int n) {
+  float m = 0;
+  for (int i = 0; i < n; ++i) m = std::fmax(m, std::fabs(x[i]));
+  return m;
+}
+
+}  // namespace
+
+ActFormat act_format(ggml_type t) {
+  switch (t) {
+    case ggml_type::F32:
+    case ggml_type::F16:
+    case ggml_type::BF16: return ActFormat::f32;
+    case ggml_type::Q2_K:
+    case ggml_type::Q3_K:
+    case ggml_type::Q4_K:
+    case ggml_type::Q5_K:
+    case ggml_type::Q6_K: return ActFormat::q8_K;
+    default: return ActFormat::q8_32;
+  }
+}
+
+size_t act_row_bytes(ActFormat f, int64_t n) {
+  switch (f) {
+    case ActFormat::f32: return static_cast<size_t>(n) * sizeof(float);
+    case ActFormat::q8_32: return static_cast<size_t>(n / 32) * sizeof(block_q8_32);
+    case ActFormat::q8_K: return static_cast<size_t>(n / QK_K) * sizeof(block_q8_K);
+  }
+  return 0;
+}
+
+void quantize_act_q8_32_ref(const float* x, void* act, int64_t n) {
+  auto* y = static_cast<block_q8_32*>(act);
+  for (int64_t i = 0; i < n / 32; ++i, x += 32) {
+    const float d = absmax(x, 32) / 127.0f;
+    const float id = d != 0 ? 1.0f / d : 0.0f;
+    int sum = 0;
+    for (int j = 0; j < 32; ++j) {
+      const int q = round_even(x[j] * id);
+      y[i].qs[j] = static_cast<int8_t>(q);
+      sum += q;
+    }
+    y[i].d = d;
+    y[i].s = d * static_cast<float>(sum);
+  }
+}
+
+void quantize_act_q8_K_ref(const float* x, void* act, int64_t n) {
+  auto* y = static_cast<block_q8_K*>(act);
+  for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
+    const float d = absmax(x, QK_K) / 127.0f;
+    const float id = d != 0 ? 1.0f / d : 0.0f;
+    for (int j = 0; j < QK_K / 16; ++j) {
+      int sum = 0;
+      for (int l = 0; l < 16; ++l) {
+        const int q = round_even(x[16 * j + l] * id);
+        y[i].qs[16 * j + l] = static_cast<int8_t>(q);
+        sum += q;
+      }
+      y[i].bsums[j] = static_cast<int16_t>(sum);
+    }
+    y[i].d = d;
+  }
+}
+
+const IsaKernels& kernels_for(Isa isa) {
+  const IsaKernels* k = nullptr;
+  switch (isa) {
+    case Isa::avx512: k = avx512_kernels(); break;
+    case Isa::avx2: k = avx2_kernels(); break;
+    default: break;
+  }
+  return k ? *k : *scalar_kernels();
+}
+
+}  // namespace prima::kernels::detail

@@ -1,0 +1,124 @@
+#include "kernels/isa.h"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "core/error.h"
+#include "core/log.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#define PRIMA_ISA_X86 1
+#endif
+
+namespace prima::kernels {
+namespace {
+
+#if defined(PRIMA_ISA_X86)
+struct CpuFeatures {
+  bool avx2 = false;
+  bool avx512 = false;
+};
+
+uint64_t xgetbv0() {
+  uint32_t lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+CpuFeatures detect() {
+  CpuFeatures f;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool fma = c & (1u << 12), osxsave = c & (1u << 27), f16c = c & (1u << 29), avx = c & (1u << 28);
+  if (!osxsave || !avx) return f;
+  const uint64_t xcr0 = xgetbv0();
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;    // SSE + AVX state
+  const bool os_zmm = (xcr0 & 0xe6) == 0xe6;  // + opmask, ZMM_Hi256, Hi16_ZMM
+  if (__get_cpuid_max(0, nullptr) < 7) return f;
+  __cpuid_count(7, 0, a, b, c, d);
+  const bool avx2 = b & (1u << 5), bmi2 = b & (1u << 8);
+  const bool avx512f = b & (1u << 16), avx512dq = b & (1u << 17), avx512bw = b & (1u << 30),
+             avx512vl = b & (1u << 31), vnni = c & (1u << 11);
+  unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
+  __cpuid_count(7, 1, a1, b1, c1, d1);
+  const bool bf16 = a1 & (1u << 5);
+  f.avx2 = os_ymm && avx2 && fma && f16c && bmi2;
+  f.avx512 = f.avx2 && os_zmm && avx512f && avx512dq && avx512bw && avx512vl && vnni && bf16;
+  return f;
+}
+
+const CpuFeatures& features() {
+  static const CpuFeatures f = detect();
+  return f;
+}
+#endif
+
+Isa from_env_or_best() {
+  const char* env = std::getenv("PRIMA_ISA");
+  if (env && *env) {
+    for (Isa i : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::neon}) {
+      if (isa_name(i) == env) {
+        if (isa_available(i)) return i;
+        log::warn("PRIMA_ISA={} is not available on this CPU; using {}", env, isa_name(best_isa()));
+        return best_isa();
+      }
+    }
+    log::warn("PRIMA_ISA={} is unknown (scalar, avx2, avx512, neon); using {}", env, isa_name(best_isa()));
+  }
+  return best_isa();
+}
+
+std::atomic<int> g_active{-1};
+
+}  // namespace
+
+bool isa_available(Isa isa) {
+  switch (isa) {
+    case Isa::scalar: return true;
+#if defined(PRIMA_ISA_X86)
+    case Isa::avx2: return features().avx2;
+    case Isa::avx512: return features().avx512;
+#else
+    case Isa::avx2:
+    case Isa::avx512: return false;
+#endif
+    case Isa::neon: return false;  // kernels not written yet (issue 5)
+  }
+  return false;
+}
+
+Isa best_isa() {
+  for (Isa i : {Isa::avx512, Isa::avx2, Isa::neon})
+    if (isa_available(i)) return i;
+  return Isa::scalar;
+}
+
+Isa active_isa() {
+  int v = g_active.load(std::memory_order_relaxed);
+  if (v < 0) {
+    int expected = -1;
+    g_active.compare_exchange_strong(expected, static_cast<int>(from_env_or_best()));
+    v = g_active.load(std::memory_order_relaxed);
+  }
+  return static_cast<Isa>(v);
+}
+
+void set_isa(Isa isa) {
+  PRIMA_CHECK(isa_available(isa), "instruction set {} is not available on this CPU", isa_name(isa));
+  g_active.store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+std::string_view isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::scalar: return "scalar";
+    case Isa::avx2: return "avx2";
+    case Isa::avx512: return "avx512";
+    case Isa::neon: return "neon";
+  }
+  return "?";
+}
+
+}  // namespace prima::kernels

@@ -1,0 +1,30 @@
+// CPU instruction sets the kernels can use, detected at run time.
+//
+// The library is compiled for the baseline (x86-64 / armv8-a); each SIMD variant lives in its own translation
+// unit compiled for one instruction set, and every kernel entry point (matmul, vec.h, ...) dispatches on
+// active_isa() when it is called. The first call picks the best available set, unless the environment
+// variable PRIMA_ISA=scalar|avx2|avx512|neon forces one (for tests and benchmarks).
+//
+//   scalar  portable C++ reference (every kernel has one; SIMD kernels are tested against it)
+//   avx2    AVX2 + FMA + F16C + BMI2 (Haswell / Zen 1 and later)
+//   avx512  AVX-512 F/BW/VL/DQ/VNNI/BF16 (Ice Lake / Zen 4 and later); uses VNNI dot products
+//   neon    ARMv8 NEON (not written yet: issue 5; isa_available(neon) is false until it is)
+#pragma once
+
+#include <string_view>
+
+namespace prima::kernels {
+
+enum class Isa { scalar, avx2, avx512, neon };
+
+// The instruction set kernels use now.
+Isa active_isa();
+// Forces one (tests, benchmarks). Throws prima::Error if it is not available on this CPU / in this build.
+void set_isa(Isa isa);
+// The best set available here (what active_isa() starts as when PRIMA_ISA is unset).
+Isa best_isa();
+// Whether this CPU supports the set and this build has kernels for it.
+bool isa_available(Isa isa);
+std::string_view isa_name(Isa isa);  // "scalar", "avx2", "avx512", "neon"
+
+}  // namespace prima::kernels

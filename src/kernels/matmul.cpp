@@ -1,0 +1,77 @@
+// matmul: quantize the activations once, then hand out (rows × tokens) tiles to the pool's threads.
+#include "kernels/matmul.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "core/error.h"
+#include "kernels/gemm_impl.h"
+#include "kernels/isa.h"
+
+namespace prima::kernels {
+namespace {
+
+constexpr size_t kTileBytes = 256 * 1024;  // weight rows (and activation rows) per tile: about a quarter of L2
+constexpr int64_t kItemsPerThread = 8;      // dynamic work items per thread, for balance on shared cores
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t m) { return ceil_div(a, m) * m; }
+
+}  // namespace
+
+void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tok, float* y) {
+  using namespace detail;
+  const IsaKernels& k = kernels_for(active_isa());
+  const TileFn tile = k.tile[static_cast<uint32_t>(w.type)];
+  PRIMA_ASSERT(tile != nullptr);
+  if (n_tok <= 0 || w.n_out <= 0) return;
+  const int nth = pool.n_threads();
+
+  // 1. Activations: x[n_tok][n_in] -> act[n_tok][a_stride bytes].
+  const ActFormat fmt = act_format(w.type);
+  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
+  size_t a_stride = static_cast<size_t>(w.n_in) * sizeof(float);
+  if (fmt != ActFormat::f32) {
+    a_stride = act_row_bytes(fmt, w.n_in);
+    auto* buf = static_cast<uint8_t*>(pool.scratch(a_stride * static_cast<size_t>(n_tok)));
+    const QuantizeActFn quantize = fmt == ActFormat::q8_32 ? k.quantize_q8_32 : k.quantize_q8_K;
+    if (n_tok < 2 * nth) {
+      for (int64_t t = 0; t < n_tok; ++t) quantize(x + t * w.n_in, buf + t * a_stride, w.n_in);
+    } else {
+      pool.run([&](int ith, int n) {
+        for (int64_t t = ith; t < n_tok; t += n) quantize(x + t * w.n_in, buf + t * a_stride, w.n_in);
+      });
+    }
+    act = buf;
+  }
+
+  // 2. Tiles: tok_block tokens × row_block rows, sized for L2; numbered row block major so that consecutive
+  //    items reuse the same weight rows (read once from memory) against different tokens.
+  const int64_t tok_block =
+      n_tok <= 8 ? n_tok : std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / a_stride) / 4 * 4, 4, 64);
+  const int64_t n_tb = ceil_div(n_tok, tok_block);
+  const int64_t rows_cache = std::max<int64_t>(4, static_cast<int64_t>(kTileBytes / w.row_bytes));
+  const int64_t rows_balance = ceil_div(w.n_out, ceil_div(nth * kItemsPerThread, n_tb));
+  const int64_t row_block = std::max<int64_t>(4, round_up(std::min(rows_cache, rows_balance), 4));
+  const int64_t n_rb = ceil_div(w.n_out, row_block);
+  const int64_t n_items = n_rb * n_tb;
+
+  const auto* wdata = static_cast<const uint8_t*>(w.data);
+  auto do_item = [&](int64_t it) {
+    const int64_t r0 = it / n_tb * row_block, t0 = it % n_tb * tok_block;
+    const int nr = static_cast<int>(std::min(row_block, w.n_out - r0));
+    const int nc = static_cast<int>(std::min(tok_block, n_tok - t0));
+    tile(w.n_in, wdata + r0 * w.row_bytes, w.row_bytes, nr, act + t0 * a_stride, a_stride, nc, y + t0 * w.n_out + r0,
+         static_cast<size_t>(w.n_out));
+  };
+  if (nth == 1 || n_items == 1) {
+    for (int64_t it = 0; it < n_items; ++it) do_item(it);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool.run([&](int, int) {
+    for (int64_t it; (it = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) do_item(it);
+  });
+}
+
+}  // namespace prima::kernels

@@ -1,0 +1,69 @@
+// A pool of persistent worker threads for the kernels.
+//
+//   ThreadPool pool(n_threads);                  // n_threads - 1 workers are started; the caller is thread 0
+//   pool.run([&](int ith, int nth) { ... });     // runs fn(ith, nth) for ith = 0..nth-1, the caller doing
+//                                                 // ith 0; returns when every thread has finished
+//
+// - One caller at a time: run() is not reentrant and must not be called concurrently on one pool.
+// - fn must not throw (kernels don't); an exception escaping a worker terminates the process.
+// - No allocation per run(); the callable is passed by reference.
+// - Idle behaviour: after a run, workers spin for a short while (spin_us, default 50 µs) so that back-to-back
+//   runs (one matmul after another in a layer) start without a wake-up, then sleep on a futex (std::atomic
+//   wait). A sleeping pool uses no CPU, which matters on devices under a CPU quota.
+// - scratch(bytes) is a grow-only, 64-byte aligned buffer owned by the pool, for the caller's per-call
+//   temporaries (matmul keeps its quantized activations there): valid until the next scratch() call.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace prima::kernels {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n_threads);  // n_threads >= 1 (clamped)
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int n_threads() const { return n_threads_; }
+
+  template <class F>
+  void run(F&& fn) {
+    using Fn = std::remove_reference_t<F>;
+    run_impl([](void* ctx, int ith, int nth) { (*static_cast<Fn*>(ctx))(ith, nth); },
+             const_cast<void*>(static_cast<const void*>(&fn)));
+  }
+
+  void* scratch(size_t bytes);
+
+  // How long idle workers (and the caller waiting for them) spin before sleeping. 0 = sleep at once.
+  void set_spin_us(int us) { spin_ns_ = static_cast<int64_t>(us) * 1000; }
+
+ private:
+  using Call = void (*)(void* ctx, int ith, int nth);
+  void run_impl(Call call, void* ctx);
+  void worker(int ith);
+
+  int n_threads_;
+  int64_t spin_ns_ = 50'000;
+  std::vector<std::thread> threads_;
+
+  // The job of the current generation.
+  Call call_ = nullptr;
+  void* ctx_ = nullptr;
+  alignas(64) std::atomic<uint32_t> generation_{0};  // bumped by run(); workers wait for it to change
+  alignas(64) std::atomic<int> pending_{0};          // workers still running the current job
+  alignas(64) std::atomic<int> sleepers_{0};         // workers blocked in generation_.wait()
+  std::atomic<bool> caller_sleeping_{false};
+  bool stop_ = false;
+
+  std::vector<unsigned char> scratch_;
+  size_t scratch_offset_ = 0;  // of the 64-byte aligned start within scratch_
+};
+
+}  // namespace prima::kernels
