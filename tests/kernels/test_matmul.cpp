@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
 #include "kernels/gemm_impl.h"
 #include "kernels/matmul.h"
 #include "kernels/quant.h"
@@ -161,6 +162,52 @@ TEST_P(MatmulPerType, RowStrideLargerThanRow) {
 std::string type_param_name(const ::testing::TestParamInfo<ggml_type>& p) { return std::string(type_name(p.param)); }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, MatmulPerType, ::testing::ValuesIn(kSupportedTypes), type_param_name);
+
+}  // namespace
+}  // namespace prima::kernels
+
+namespace prima::kernels {
+namespace {
+
+TEST(Isa, AvailableSimdSetsHaveFullKernelTables) {
+  using namespace detail;
+  EXPECT_TRUE(isa_available(Isa::scalar));
+  EXPECT_TRUE(isa_available(best_isa()));
+  for (Isa isa : test::available_isas()) {
+    const IsaKernels& k = kernels_for(isa);
+    if (isa != Isa::scalar) {
+      EXPECT_NE(&k, scalar_kernels()) << isa_name(isa);
+    }
+    for (ggml_type t : kSupportedTypes) EXPECT_NE(k.tile[static_cast<int>(t)], nullptr) << type_name(t);
+    EXPECT_NE(k.quantize_q8_32, nullptr);
+    EXPECT_NE(k.quantize_q8_K, nullptr);
+  }
+}
+
+TEST(Isa, ActivationQuantizersAreBitIdenticalAcrossIsas) {
+  using namespace detail;
+  // Includes exact ties (x * id landing on .5) and zero blocks.
+  auto x = test::random_floats(4096, 3);
+  for (int i = 0; i < 32; ++i) x[i] = 0;
+  for (int i = 32; i < 64; ++i) x[i] = (i - 48) * 0.5f;
+  for (ActFormat f : {ActFormat::q8_32, ActFormat::q8_K}) {
+    std::vector<uint8_t> ref(act_row_bytes(f, 4096));
+    (f == ActFormat::q8_32 ? quantize_act_q8_32_ref : quantize_act_q8_K_ref)(x.data(), ref.data(), 4096);
+    for (Isa isa : test::available_isas()) {
+      const IsaKernels& k = kernels_for(isa);
+      std::vector<uint8_t> got(ref.size(), 0xaa);
+      (f == ActFormat::q8_32 ? k.quantize_q8_32 : k.quantize_q8_K)(x.data(), got.data(), 4096);
+      EXPECT_EQ(got, ref) << isa_name(isa) << " format " << static_cast<int>(f);
+    }
+  }
+}
+
+TEST(Isa, SetIsaRejectsUnavailable) {
+  test::IsaGuard guard;
+  EXPECT_THROW(set_isa(Isa::neon), Error);
+  set_isa(Isa::scalar);
+  EXPECT_EQ(active_isa(), Isa::scalar);
+}
 
 }  // namespace
 }  // namespace prima::kernels

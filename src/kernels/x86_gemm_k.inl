@@ -1,0 +1,149 @@
+// x86 dot products of the K-quants (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) with block_q8_K activations.
+//
+// Each super-block is unpacked once into 8 vectors of 32 unsigned bytes u (values 0..63, in activation order),
+// 16 i16 scales sc (one per sub-block of 16 values; the 32-value sub-blocks of Q4_K/Q5_K are repeated) and 16
+// i16 mins mn, with x = d * sc[j] * u - dm * mn[j] (the offsets of Q3_K / Q6_K become mins of 4*sc / 32*sc,
+// exactly as in gemm_scalar.cpp). Then, per activation row:
+//   isum = Σ_g madd(maddubs(u[g], q[g]), scale vector of g)     (vpmaddubsw: u < 64, no saturation)
+//   msum = madd(bsums, mn)
+//   Σ += d * da * isum - dm * da * msum
+
+struct WK {
+  __m256i u[8];
+  __m256i sc;  // 16 x i16
+  __m256i mn;  // 16 x i16
+  float d, dm;
+};
+
+static inline __m256i mask8(int v) { return _mm256_set1_epi8(static_cast<char>(v)); }
+
+// Bits `shift`.. of every byte, masked to `mask`.
+static inline __m256i bits(__m256i x, int shift, int mask) {
+  return _mm256_and_si256(_mm256_srli_epi16(x, shift), mask8(mask));
+}
+
+static inline void load_k(const block_q2_K& b, WK& k) {
+  for (int h = 0; h < 2; ++h) {
+    const __m256i q = load256(b.qs + 32 * h);
+    for (int j = 0; j < 4; ++j) k.u[4 * h + j] = bits(q, 2 * j, 3);
+  }
+  const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
+  k.sc = _mm256_cvtepu8_epi16(_mm_and_si128(s, _mm_set1_epi8(15)));
+  k.mn = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), _mm_set1_epi8(15)));
+  k.d = f16_to_f32(b.d);
+  k.dm = f16_to_f32(b.dmin);
+}
+
+static inline void load_k(const block_q3_K& b, WK& k) {
+  const __m256i hm = load256(b.hmask);
+  for (int h = 0; h < 2; ++h) {
+    const __m256i q = load256(b.qs + 32 * h);
+    for (int j = 0; j < 4; ++j)
+      k.u[4 * h + j] = _mm256_or_si256(bits(q, 2 * j, 3), _mm256_slli_epi16(bits(hm, 4 * h + j, 1), 2));
+  }
+  uint32_t a[3];
+  std::memcpy(a, b.scales, 12);
+  const uint32_t lo = 0x0f0f0f0f, hi = 0x03030303;
+  const __m128i s = _mm_set_epi32(static_cast<int>(((a[1] >> 4) & lo) | (((a[2] >> 6) & hi) << 4)),
+                                  static_cast<int>(((a[0] >> 4) & lo) | (((a[2] >> 4) & hi) << 4)),
+                                  static_cast<int>((a[1] & lo) | (((a[2] >> 2) & hi) << 4)),
+                                  static_cast<int>((a[0] & lo) | ((a[2] & hi) << 4)));
+  k.sc = _mm256_cvtepi8_epi16(_mm_sub_epi8(s, _mm_set1_epi8(32)));
+  k.mn = _mm256_slli_epi16(k.sc, 2);
+  k.d = k.dm = f16_to_f32(b.d);
+}
+
+// Q4_K / Q5_K scales: 8 six-bit scales and mins, each repeated for the two halves of its 32 values.
+static inline void k4_scales(const uint8_t* s12, WK& k) {
+  uint32_t a[3];
+  std::memcpy(a, s12, 12);
+  const uint32_t m6 = 0x3f3f3f3f, lo = 0x0f0f0f0f, hi = 0x03030303;
+  const __m128i sc = _mm_set_epi32(0, 0, static_cast<int>((a[2] & lo) | (((a[0] >> 6) & hi) << 4)),
+                                   static_cast<int>(a[0] & m6));
+  const __m128i mn = _mm_set_epi32(0, 0, static_cast<int>(((a[2] >> 4) & lo) | (((a[1] >> 6) & hi) << 4)),
+                                   static_cast<int>(a[1] & m6));
+  k.sc = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc, sc));
+  k.mn = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn));
+}
+
+static inline void load_k(const block_q4_K& b, WK& k) {
+  for (int c = 0; c < 4; ++c) {
+    const __m256i q = load256(b.qs + 32 * c);
+    k.u[2 * c] = _mm256_and_si256(q, mask8(15));
+    k.u[2 * c + 1] = bits(q, 4, 15);
+  }
+  k4_scales(b.scales, k);
+  k.d = f16_to_f32(b.d);
+  k.dm = f16_to_f32(b.dmin);
+}
+
+static inline void load_k(const block_q5_K& b, WK& k) {
+  const __m256i hm = load256(b.qh);
+  for (int c = 0; c < 4; ++c) {
+    const __m256i q = load256(b.qs + 32 * c);
+    k.u[2 * c] = _mm256_or_si256(_mm256_and_si256(q, mask8(15)), _mm256_slli_epi16(bits(hm, 2 * c, 1), 4));
+    k.u[2 * c + 1] = _mm256_or_si256(bits(q, 4, 15), _mm256_slli_epi16(bits(hm, 2 * c + 1, 1), 4));
+  }
+  k4_scales(b.scales, k);
+  k.d = f16_to_f32(b.d);
+  k.dm = f16_to_f32(b.dmin);
+}
+
+static inline void load_k(const block_q6_K& b, WK& k) {
+  for (int h = 0; h < 2; ++h) {
+    const __m256i l0 = load256(b.ql + 64 * h), l1 = load256(b.ql + 64 * h + 32), hq = load256(b.qh + 32 * h);
+    k.u[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(l0, mask8(15)), _mm256_slli_epi16(_mm256_and_si256(hq, mask8(0x03)), 4));
+    k.u[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, mask8(15)), _mm256_slli_epi16(_mm256_and_si256(hq, mask8(0x0c)), 2));
+    k.u[4 * h + 2] = _mm256_or_si256(bits(l0, 4, 15), _mm256_and_si256(hq, mask8(0x30)));
+    k.u[4 * h + 3] = _mm256_or_si256(bits(l1, 4, 15), bits(hq, 2, 0x30));
+  }
+  k.sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
+  k.mn = _mm256_slli_epi16(k.sc, 5);
+  k.d = k.dm = f16_to_f32(b.d);
+}
+
+// Scale vectors for the 8 groups of 32 values: i16 lanes 0..7 hold sc[2g], lanes 8..15 sc[2g + 1].
+static inline void group_scales(__m256i sc, __m256i out[8]) {
+  const __m256i lo = _mm256_permute4x64_epi64(sc, 0x44), hi = _mm256_permute4x64_epi64(sc, 0xee);
+  for (int g = 0; g < 4; ++g) {
+    const short b0 = static_cast<short>((4 * g) | ((4 * g + 1) << 8));
+    const short b1 = static_cast<short>((4 * g + 2) | ((4 * g + 3) << 8));
+    const __m256i ctrl = _mm256_set_m128i(_mm_set1_epi16(b1), _mm_set1_epi16(b0));
+    out[g] = _mm256_shuffle_epi8(lo, ctrl);
+    out[g + 4] = _mm256_shuffle_epi8(hi, ctrl);
+  }
+}
+
+template <class B>
+struct KKernel {
+  static constexpr int R = 1;
+  static constexpr int C = 4;
+
+  template <int Rr, int Cc>
+  static void run(int64_t n, const uint8_t* w, size_t, const uint8_t* a, size_t as, float* y, size_t ldy) {
+    static_assert(Rr == 1);
+    const auto* wb = reinterpret_cast<const B*>(w);
+    const block_q8_K* ab[Cc];
+    for (int c = 0; c < Cc; ++c) ab[c] = reinterpret_cast<const block_q8_K*>(a + c * as);
+    __m256 acc[Cc];
+    for (int c = 0; c < Cc; ++c) acc[c] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; ++i) {
+      WK k;
+      load_k(wb[i], k);
+      __m256i gs[8];
+      group_scales(k.sc, gs);
+      for (int c = 0; c < Cc; ++c) {
+        const block_q8_K& q = ab[c][i];
+        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();  // two chains: even / odd groups
+        for (int g = 0; g < 8; g += 2) {
+          s0 = madd_acc(s0, _mm256_maddubs_epi16(k.u[g], load256(q.qs + 32 * g)), gs[g]);
+          s1 = madd_acc(s1, _mm256_maddubs_epi16(k.u[g + 1], load256(q.qs + 32 * g + 32)), gs[g + 1]);
+        }
+        const __m256i msum = _mm256_madd_epi16(load256(q.bsums), k.mn);
+        acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), _mm256_set1_ps(k.d * q.d), acc[c]);
+        acc[c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(k.dm * q.d), acc[c]);
+      }
+    }
+    for (int c = 0; c < Cc; ++c) y[c * ldy] = hsum(acc[c]);
+  }
+};
