@@ -82,6 +82,7 @@ struct ErrorMsg {
   ErrorCode code = ErrorCode::unknown;
   uint64_t in_reply_to = 0;  // seq of the message that failed, 0 = none
   std::string text;
+  bool operator==(const ErrorMsg&) const = default;
 };
 
 enum class Role : uint8_t { head = 1, worker = 2 };
