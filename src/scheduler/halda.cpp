@@ -172,8 +172,16 @@ Result<Plan> halda(std::span<const DeviceProfile> devices, const ModelStats& mod
     if (!c.infeasible || gpu_ok) {
       eligible |= Mask{1} << m;
     } else if (m == head) {
-      return Status::error(Status::Code::invalid, "the head '{}' cannot run even one layer: {}",
-                           devices[static_cast<size_t>(m)].name, c.infeasible);
+      const DeviceCoeffs& hc = cm.devices[static_cast<size_t>(m)];
+      return Status::error(Status::Code::invalid,
+                           "the head '{}' cannot run even one layer: {} (one layer's KV cache at n_ctx = {}: {}, work "
+                           "buffers and overhead: {}, output layer: {}, available: {}); lower --n-ctx or use a "
+                           "bigger head",
+                           devices[static_cast<size_t>(m)].name, c.infeasible, o.n_ctx,
+                           format_bytes(static_cast<uint64_t>(hc.kv_bytes)),
+                           format_bytes(static_cast<uint64_t>(hc.fixed_bytes)),
+                           format_bytes(static_cast<uint64_t>(hc.extra_bytes)),
+                           format_bytes(static_cast<uint64_t>(hc.avail_bytes)));
     } else {
       notes.push_back(fmt::format("{}: left out, cannot run even one layer: {}", devices[static_cast<size_t>(m)].name,
                                   c.infeasible));

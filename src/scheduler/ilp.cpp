@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -32,7 +33,10 @@ class Problem {
     const int i = glp_add_rows(lp_.get(), 1);
     const int type = lo == hi ? GLP_FX : std::isinf(hi) ? GLP_LO : std::isinf(lo) ? GLP_UP : GLP_DB;
     glp_set_row_bnds(lp_.get(), i, type, std::isinf(lo) ? 0 : lo, std::isinf(hi) ? 0 : hi);
-    for (const auto& [j, v] : terms) {
+    // GLPK aborts the process on a repeated column in a row: merge them.
+    std::map<int, double> merged;
+    for (const auto& [j, v] : terms) merged[j] += v;
+    for (const auto& [j, v] : merged) {
       if (v == 0) continue;
       ia_.push_back(i);
       ja_.push_back(j);

@@ -20,6 +20,7 @@ constexpr double kMaxSize = 1152921504606846976.0;  // 2^60 bytes
 constexpr double kMaxRate = 1e13;                   // 10 TB/s
 constexpr double kMaxFlops = 1e18;
 constexpr double kMaxRtt = 60;
+constexpr double kMinRate[2] = {1e3, 1e6};  // bytes/s, FLOP/s
 
 // Nesting depth outside strings, so a hostile "[[[[..." is refused before the parser recurses into it.
 int max_depth(std::string_view text) {
@@ -120,6 +121,10 @@ double read_quantity(const json& v, Quantity q, double max, const std::string& p
   }
   PRIMA_CHECK(std::isfinite(x) && x >= 0, "{}: {}: must be a finite value >= 0", source, path);
   PRIMA_CHECK(x <= max, "{}: {}: {} is implausibly large (at most {})", source, path, x, max);
+  // Rates and throughputs are 0 (unknown / none) or at least plausible: a near-zero divisor would turn into
+  // astronomically large latency coefficients.
+  PRIMA_CHECK(x == 0 || q == Quantity::size || q == Quantity::time || x >= kMinRate[q == Quantity::flops],
+              "{}: {}: {} is implausibly small (0, or at least {})", source, path, x, kMinRate[q == Quantity::flops]);
   return x;
 }
 
@@ -277,12 +282,12 @@ std::vector<DeviceProfile> parse_cluster_json(std::string_view text, std::string
   if (const json* v = top.get("version"))
     PRIMA_CHECK(v->is_number_integer() && v->get<int64_t>() == 1, "{}: version: only version 1 is known", source);
   const json* devs = top.get("devices");
+  top.finish();
   PRIMA_CHECK(devs, "{}: devices: missing (a list of device profiles in ring order, head last)", source);
   PRIMA_CHECK(devs->is_array(), "{}: devices: expected an array, got {}", source, type_name_of(*devs));
   PRIMA_CHECK(!devs->empty(), "{}: devices: empty (at least the head is needed)", source);
   PRIMA_CHECK(devs->size() <= static_cast<size_t>(kMaxDevices), "{}: devices: {} devices, at most {} are supported",
               source, devs->size(), kMaxDevices);
-  top.finish();
 
   std::vector<DeviceProfile> out;
   std::set<std::string> names;
