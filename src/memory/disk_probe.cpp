@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,8 +73,11 @@ ReadResult run_phase(int fd, uint8_t* buf, uint32_t block, double seconds, uint6
 Result<DiskProbe> probe_disk(const std::string& path, const DiskProbeOptions& options) {
   DiskProbe p;
   p.path = path;
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));
-  if (fd.get() < 0 && errno == EINVAL) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | (options.try_direct ? O_DIRECT : 0)));
+  if (!options.try_direct) {
+    p.direct = false;
+    p.note = "plain reads through the page cache (asked for)";
+  } else if (fd.get() < 0 && errno == EINVAL) {
     p.direct = false;
     p.note = "O_DIRECT not supported here: plain reads through the page cache";
     fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -82,6 +87,11 @@ Result<DiskProbe> probe_disk(const std::string& path, const DiskProbeOptions& op
   if (::fstat(fd.get(), &st) != 0) return Status::error(Status::Code::io, "{}: cannot stat: {}", path, std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return Status::error(Status::Code::invalid, "{}: not a regular file", path);
   p.file_bytes = static_cast<uint64_t>(st.st_size);
+  struct statfs fs {};
+  if (::fstatfs(fd.get(), &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC)) {
+    p.in_memory = true;
+    p.note = "the file is on tmpfs/ramfs: memory speeds, not a disk";
+  }
   const uint64_t usable = p.file_bytes / kAlign * kAlign;  // whole aligned blocks only
   if (usable < kAlign) return Status::error(Status::Code::invalid, "{}: too small for a disk probe (< 4 KiB)", path);
 
@@ -119,7 +129,7 @@ Result<DiskProbe> probe_disk(const std::string& path, const DiskProbeOptions& op
                              next, speed, error);
     if (r == ReadResult::not_direct && p.direct) {
       p.direct = false;
-      p.note = "O_DIRECT reads rejected here: plain reads through the page cache";
+      p.note = (p.in_memory ? p.note + "; " : "") + "O_DIRECT reads rejected here: plain reads through the page cache";
       fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (fd.get() < 0) return Status::error(Status::Code::io, "{}: cannot reopen: {}", path, std::strerror(errno));
       p.random.clear();
@@ -134,7 +144,7 @@ Result<DiskProbe> probe_disk(const std::string& path, const DiskProbeOptions& op
     else
       p.random.push_back(speed);
   }
-  if (!p.direct && !p.note.empty()) p.note += fmt::format(" (at most {} MiB per phase)", options.buffered_max_bytes >> 20);
+  if (!p.direct) p.note += fmt::format(" (at most {} MiB per phase)", options.buffered_max_bytes >> 20);
   return p;
 }
 

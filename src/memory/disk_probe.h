@@ -3,9 +3,10 @@
 // Reads only, bounded in time; nothing is ever written (prima.cpp's disk test wrote 1 GiB that was charged to
 // the small devices' memory: DESIGN.md §5).
 //
-// Where O_DIRECT is unsupported (tmpfs, some FUSE and overlay filesystems) it falls back to plain reads,
-// says so (direct = false), and reads at most `buffered_max_bytes` per phase, since those reads go through
-// the page cache (and on tmpfs measure memory, not a disk).
+// Where O_DIRECT is unsupported (tmpfs before Linux 6.6, some FUSE and overlay file systems) it falls back to
+// plain reads, says so (direct = false), and reads at most `buffered_max_bytes` per phase, since those reads
+// go through the page cache. A file on tmpfs or ramfs is in memory whatever the flags: in_memory says so,
+// and the speeds are memory's, not a disk's.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,7 @@ struct DiskProbeOptions {
   std::vector<uint32_t> random_blocks = {4096, 64u << 10, 1u << 20};  // one random phase per size
   uint64_t buffered_max_bytes = 64ull << 20;               // per phase, without O_DIRECT
   uint64_t seed = 1;                                       // random offsets
+  bool try_direct = true;                                  // false: plain reads from the start
 };
 
 struct ReadSpeed {
@@ -37,6 +39,7 @@ struct DiskProbe {
   std::string path;
   uint64_t file_bytes = 0;
   bool direct = true;              // O_DIRECT reads (false: plain reads, see above)
+  bool in_memory = false;          // tmpfs / ramfs: no disk behind the file
   ReadSpeed sequential;
   std::vector<ReadSpeed> random;   // in the order of random_blocks
   std::string note;                // why direct is false, or what was clipped
