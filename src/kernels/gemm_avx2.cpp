@@ -13,6 +13,7 @@ namespace prima::kernels::detail {
 namespace {
 #include "kernels/x86_common.inl"
 #include "kernels/x86_act.inl"
+#include "kernels/x86_vf.inl"
 #include "kernels/x86_gemm_float.inl"
 #include "kernels/x86_gemm_k.inl"
 #include "kernels/x86_gemm_q32.inl"

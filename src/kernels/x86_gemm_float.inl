@@ -1,56 +1,6 @@
 // x86 dot products of F32 / F16 / BF16 weights with f32 activations, register-blocked R rows × C tokens:
 // each weight vector is loaded (and converted) once per C tokens, each activation vector once per R rows.
-// AVX2 uses 8-wide ymm, AVX-512 16-wide zmm (more accumulators fit in its 32 registers).
-
-struct F32W {
-  using T = float;
-};
-struct F16W {
-  using T = uint16_t;
-};
-struct BF16W {
-  using T = uint16_t;
-};
-
-static inline float bf16_bits_to_f32(uint16_t h) {
-  const uint32_t u = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-static inline float scalar_to_f32(F32W, float v) { return v; }
-static inline float scalar_to_f32(F16W, uint16_t v) { return f16_to_f32(v); }
-static inline float scalar_to_f32(BF16W, uint16_t v) { return bf16_bits_to_f32(v); }
-
-#if defined(__AVX512F__)
-using VF = __m512;
-constexpr int kVF = 16;
-static inline VF vf_zero() { return _mm512_setzero_ps(); }
-static inline VF vf_fma(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
-static inline float vf_sum(VF v) { return _mm512_reduce_add_ps(v); }
-static inline VF vf_load(F32W, const float* p) { return _mm512_loadu_ps(p); }
-static inline VF vf_load(F16W, const uint16_t* p) {
-  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-}
-static inline VF vf_load(BF16W, const uint16_t* p) {
-  const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-}
-#else
-using VF = __m256;
-constexpr int kVF = 8;
-static inline VF vf_zero() { return _mm256_setzero_ps(); }
-static inline VF vf_fma(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
-static inline float vf_sum(VF v) { return hsum(v); }
-static inline VF vf_load(F32W, const float* p) { return _mm256_loadu_ps(p); }
-static inline VF vf_load(F16W, const uint16_t* p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-static inline VF vf_load(BF16W, const uint16_t* p) {
-  const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
-}
-#endif
+// AVX2 uses 8-wide ymm, AVX-512 16-wide zmm (more accumulators fit in its 32 registers); see x86_vf.inl.
 
 template <class W>
 struct FloatKernel {

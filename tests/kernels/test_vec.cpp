@@ -1,2 +1,75 @@
+// vec.h on every available ISA against the scalar reference, for lengths around the vector widths.
 #include <gtest/gtest.h>
-TEST(Vec, Placeholder) {}
+
+#include <cmath>
+
+#include "kernels/vec.h"
+#include "test_util.h"
+
+namespace prima::kernels {
+namespace {
+
+std::vector<fp16_t> to_f16(const std::vector<float>& x) {
+  std::vector<fp16_t> h(x.size());
+  for (size_t i = 0; i < x.size(); ++i) h[i] = f32_to_fp16(x[i]);
+  return h;
+}
+
+TEST(Vec, ConversionsMatchReferenceExactly) {
+  test::IsaGuard guard;
+  auto x = test::random_floats(300, 1, 10.0f);
+  x[3] = 1e-6f;      // f16 subnormal
+  x[4] = 70000.0f;   // overflows to inf
+  x[5] = -0.0f;
+  x[6] = 2049.0f;    // a tie: rounds to even (2048)
+  for (Isa isa : test::available_isas()) {
+    set_isa(isa);
+    for (int64_t n : {0, 1, 7, 8, 15, 16, 17, 33, 300}) {
+      std::vector<fp16_t> h(n + 1, 0x1234);
+      f32_to_f16_row(x.data(), h.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(h[i], f32_to_fp16(x[i])) << isa_name(isa) << " n=" << n << " i=" << i;
+      ASSERT_EQ(h[n], 0x1234);  // nothing written past n
+      std::vector<float> back(n + 1, 42.0f);
+      f16_to_f32_row(h.data(), back.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(back[i], fp16_to_f32(h[i])) << isa_name(isa) << " i=" << i;
+      ASSERT_EQ(back[n], 42.0f);
+    }
+  }
+}
+
+TEST(Vec, DotAndAxpyMatchReference) {
+  test::IsaGuard guard;
+  const auto a = to_f16(test::random_floats(40 * 136, 2));
+  const auto x = test::random_floats(136, 3);
+  const auto alpha = test::random_floats(40, 4);
+  for (int64_t n : {1, 5, 16, 31, 64, 100, 128, 136}) {
+    for (int64_t n_rows : {1, 3, 4, 9, 40}) {
+      const size_t stride = 136;
+      // double-precision references
+      std::vector<double> dot_ref(n_rows), axpy_ref(n, 0.5);
+      for (int64_t r = 0; r < n_rows; ++r)
+        for (int64_t i = 0; i < n; ++i) {
+          dot_ref[r] += double(fp16_to_f32(a[r * stride + i])) * x[i];
+          axpy_ref[i] += double(alpha[r]) * fp16_to_f32(a[r * stride + i]);
+        }
+      for (Isa isa : test::available_isas()) {
+        set_isa(isa);
+        std::vector<float> out(n_rows);
+        dot_f16_rows(a.data(), stride, n_rows, x.data(), n, out.data());
+        for (int64_t r = 0; r < n_rows; ++r) {
+          ASSERT_NEAR(out[r], dot_ref[r], 1e-5 * n + 1e-5) << isa_name(isa) << " n=" << n << " r=" << r;
+          ASSERT_NEAR(dot_f16_f32(a.data() + r * stride, x.data(), n), dot_ref[r], 1e-5 * n + 1e-5);
+        }
+        std::vector<float> y(n, 0.5f);
+        axpy_f16_rows(a.data(), stride, n_rows, alpha.data(), n, y.data());
+        for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(y[i], axpy_ref[i], 1e-5 * n_rows + 1e-5) << isa_name(isa) << " i=" << i;
+        std::vector<float> y1(n, 0.5f);
+        axpy_f16(alpha[0], a.data(), y1.data(), n);
+        for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(y1[i], 0.5 + double(alpha[0]) * fp16_to_f32(a[i]), 1e-6);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace prima::kernels

@@ -1,0 +1,66 @@
+// matmul benchmarks per weight type:
+//   decode/<type>/<n_out>x<n_in>   one token (matrix-vector); GB/s of weight bytes streamed from memory
+//                                  (the matrix is cycled through copies totalling > 4x the last-level cache)
+//   decode_l2/<type>/1024x1024     one token on a matrix that stays in L2: what the kernel could stream if
+//                                  memory were infinitely fast (must be well above the memory bandwidth)
+//   prefill/<type>/<n_out>x<n_in>  512 tokens; GFLOP/s counting 2 * n_in * n_out * n_tok
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "bench_util.h"
+#include "kernels/isa.h"
+#include "kernels/matmul.h"
+
+namespace prima::kernels::bench {
+namespace {
+
+constexpr size_t kStreamBytes = size_t{256} << 20;
+
+void bm_decode(benchmark::State& state, ggml_type t, int64_t n_out, int64_t n_in, size_t stream_bytes) {
+  const Weights w = make_weights(t, n_out, n_in, stream_bytes);
+  std::vector<float> x(static_cast<size_t>(n_in), 0.5f), y(static_cast<size_t>(n_out));
+  int i = 0;
+  for (auto _ : state) {
+    matmul(pool(), {t, w.matrix(i), n_in, n_out, w.row_bytes}, x.data(), 1, y.data());
+    benchmark::DoNotOptimize(y.data());
+    i = (i + 1) % w.copies;
+  }
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.matrix_bytes), benchmark::Counter::kIsIterationInvariantRate,
+                                              benchmark::Counter::OneK::kIs1000);
+  state.SetLabel(std::string(isa_name(active_isa())) + " threads=" + std::to_string(pool().n_threads()));
+}
+
+void bm_prefill(benchmark::State& state, ggml_type t, int64_t n_out, int64_t n_in, int64_t n_tok) {
+  const Weights w = make_weights(t, n_out, n_in, 0);
+  std::vector<float> x(static_cast<size_t>(n_in * n_tok)), y(static_cast<size_t>(n_out * n_tok));
+  for (size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>(k % 17) * 0.1f - 0.8f;
+  for (auto _ : state) {
+    matmul(pool(), {t, w.matrix(0), n_in, n_out, w.row_bytes}, x.data(), n_tok, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n_in * n_out * n_tok * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(isa_name(active_isa())) + " threads=" + std::to_string(pool().n_threads()));
+}
+
+const int registered = [] {
+  for (ggml_type t : kSupportedTypes) {
+    const std::string name(type_name(t));
+    for (auto [n_out, n_in] : {std::pair<int64_t, int64_t>{4096, 4096}, {14336, 4096}}) {
+      const std::string shape = std::to_string(n_out) + "x" + std::to_string(n_in);
+      benchmark::RegisterBenchmark(("decode/" + name + "/" + shape).c_str(), bm_decode, t, n_out, n_in, kStreamBytes)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
+    benchmark::RegisterBenchmark(("decode_l2/" + name + "/1024x1024").c_str(), bm_decode, t, 1024, 1024, 0)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("prefill/" + name + "/4096x4096/512").c_str(), bm_prefill, t, 4096, 4096, 512)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  return 0;
+}();
+
+}  // namespace
+}  // namespace prima::kernels::bench

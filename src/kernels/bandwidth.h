@@ -1,0 +1,30 @@
+// Memory read bandwidth probe (the profiler reuses it; DESIGN.md "Profiling").
+//
+//   double gbps = measure_read_bandwidth(pool, 256 << 20, 0.5);
+//
+// Allocates `bytes` (rounded to whole pages per thread; make it several times the last-level cache), lets each
+// pool thread fill its own slice (first touch: the pages are real, not the shared zero page), then repeats
+// passes in which every thread reads its slice with wide loads (AVX-512 / AVX2 / SSE2 by active_isa()) into
+// several independent accumulators — a single dependent chain under-reports by half. Returns the best pass in
+// GB/s (1e9 bytes/s), over at least two passes and as many more as fit in max_seconds (allocation and first
+// touch, ~0.1-0.2 s per GB, come on top). The buffer is freed before returning.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/thread_pool.h"
+
+namespace prima::kernels {
+
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes, double max_seconds);
+
+namespace detail {
+// Reads bytes (a multiple of 512, 64-byte aligned) and folds them into a value (so the loads stay).
+using ReadFn = uint64_t (*)(const void* p, size_t bytes);
+uint64_t read_scalar(const void* p, size_t bytes);
+ReadFn read_avx2();    // null when not compiled
+ReadFn read_avx512();  // null when not compiled
+}  // namespace detail
+
+}  // namespace prima::kernels

@@ -1,0 +1,67 @@
+// Scalar references of vec.h and the dispatch.
+#include "kernels/vec.h"
+
+#include "kernels/isa.h"
+
+namespace prima::kernels {
+namespace detail {
+namespace {
+
+void f32_to_f16_ref(const float* x, uint16_t* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f32_to_fp16(x[i]);
+}
+void f16_to_f32_ref(const uint16_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_f32(x[i]);
+}
+void dot_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint16_t* a = rows + r * stride;
+    float s = 0;
+    for (int64_t i = 0; i < n; ++i) s += fp16_to_f32(a[i]) * x[i];
+    out[r] = s;
+  }
+}
+void axpy_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint16_t* a = rows + r * stride;
+    for (int64_t i = 0; i < n; ++i) y[i] += alpha[r] * fp16_to_f32(a[i]);
+  }
+}
+
+}  // namespace
+
+const VecKernels* vec_scalar() {
+  static const VecKernels k{f32_to_f16_ref, f16_to_f32_ref, dot_rows_ref, axpy_rows_ref};
+  return &k;
+}
+
+}  // namespace detail
+
+namespace {
+const detail::VecKernels& vk() {
+  const detail::VecKernels* k = nullptr;
+  switch (active_isa()) {
+    case Isa::avx512: k = detail::vec_avx512(); break;
+    case Isa::avx2: k = detail::vec_avx2(); break;
+    default: break;
+  }
+  return k ? *k : *detail::vec_scalar();
+}
+}  // namespace
+
+void f32_to_f16_row(const float* x, fp16_t* y, int64_t n) { vk().f32_to_f16(x, y, n); }
+void f16_to_f32_row(const fp16_t* x, float* y, int64_t n) { vk().f16_to_f32(x, y, n); }
+float dot_f16_f32(const fp16_t* a, const float* b, int64_t n) {
+  float out;
+  vk().dot_rows(a, 0, 1, b, n, &out);
+  return out;
+}
+void axpy_f16(float alpha, const fp16_t* x, float* y, int64_t n) { vk().axpy_rows(x, 0, 1, &alpha, n, y); }
+void dot_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
+  vk().dot_rows(rows, stride, n_rows, x, n, out);
+}
+void axpy_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y) {
+  vk().axpy_rows(rows, stride, n_rows, alpha, n, y);
+}
+
+}  // namespace prima::kernels

@@ -1,0 +1,41 @@
+// Vector helpers for the model's own loops over f16 data (attention over an F16 KV cache, cache writes).
+// Each has a scalar reference and AVX2 / AVX-512 variants chosen by active_isa() at the call; results of the
+// variants differ from the reference only by float summation order (conversions are exact / round to nearest
+// even in every variant).
+//
+//   f32_to_f16_row(x, y, n)     y[i] = half(x[i])                 (K/V into the cache)
+//   f16_to_f32_row(x, y, n)     y[i] = float(x[i])
+//   dot_f16_f32(a, b, n)        Σ a[i] * b[i]                     (one attention score)
+//   axpy_f16(alpha, x, y, n)    y[i] += alpha * x[i]              (one value row into the output)
+//   dot_f16_rows(rows, stride, n_rows, x, n, out)     out[r] = Σ_i rows[r*stride + i] * x[i]     (all scores)
+//   axpy_f16_rows(rows, stride, n_rows, alpha, n, y)  y[i] += Σ_r alpha[r] * rows[r*stride + i] (softmax · V)
+// Strides are in elements. No alignment required. n may be any size (tails handled).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/fp16.h"
+
+namespace prima::kernels {
+
+void f32_to_f16_row(const float* x, fp16_t* y, int64_t n);
+void f16_to_f32_row(const fp16_t* x, float* y, int64_t n);
+float dot_f16_f32(const fp16_t* a, const float* b, int64_t n);
+void axpy_f16(float alpha, const fp16_t* x, float* y, int64_t n);
+void dot_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out);
+void axpy_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y);
+
+namespace detail {
+struct VecKernels {
+  void (*f32_to_f16)(const float*, uint16_t*, int64_t);
+  void (*f16_to_f32)(const uint16_t*, float*, int64_t);
+  void (*dot_rows)(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out);
+  void (*axpy_rows)(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y);
+};
+const VecKernels* vec_scalar();
+const VecKernels* vec_avx2();    // null when not compiled
+const VecKernels* vec_avx512();  // null when not compiled
+}  // namespace detail
+
+}  // namespace prima::kernels

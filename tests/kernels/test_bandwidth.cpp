@@ -1,0 +1,40 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "core/clock.h"
+#include "kernels/bandwidth.h"
+#include "test_util.h"
+
+namespace prima::kernels {
+namespace {
+
+TEST(Bandwidth, ProbeIsPositiveAndBoundedInTime) {
+  test::IsaGuard guard;
+  for (Isa isa : test::available_isas()) {
+    set_isa(isa);
+    for (int n : {1, 2}) {
+      ThreadPool pool(n);
+      const Stopwatch sw;
+      const double gbps = measure_read_bandwidth(pool, 16 << 20, 0.05);
+      EXPECT_GT(gbps, 0.1) << isa_name(isa);
+      EXPECT_LT(gbps, 10000.0) << isa_name(isa);
+      EXPECT_LT(sw.elapsed_s(), 5.0);  // 0.05 s of passes + allocation, with slack for a loaded machine
+    }
+  }
+}
+
+TEST(Bandwidth, ReadKernelsRunOnAlignedBuffers) {
+  std::vector<uint64_t> buf(4096 / 8 * 4);
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = i * 0x9e3779b97f4a7c15ull;
+  alignas(64) static uint8_t aligned[16384];
+  std::memcpy(aligned, buf.data(), sizeof(aligned));
+  const uint64_t ref = detail::read_scalar(aligned, sizeof(aligned));
+  if (detail::read_avx2() && isa_available(Isa::avx2)) {
+    EXPECT_NE(detail::read_avx2()(aligned, sizeof(aligned)), 0u);
+  }
+  EXPECT_NE(ref, 0u);
+}
+
+}  // namespace
+}  // namespace prima::kernels
