@@ -52,6 +52,7 @@ Result<HostPort> parse_address(std::string_view text, uint16_t default_port) {
       host = {};
       port = text;  // "9000"
     }
+    if (host == "*") host = {};
     for (char c : host)
       if (!valid_host_char(c)) return bad("bad character in host name");
   }

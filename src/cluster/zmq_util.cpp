@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <tuple>
+#include <vector>
 
 namespace prima::cluster::detail {
 
@@ -37,6 +39,56 @@ void tune_socket(zmq::socket_t& s, const TransportOptions& opt, bool ipv6) {
   if (ipv6) s.set(zmq::sockopt::ipv6, 1);
 }
 
+namespace {
+
+struct FramePool {
+  std::mutex mu;
+  std::vector<std::pair<size_t, uint8_t*>> free;  // (capacity, buffer)
+  size_t free_bytes = 0;
+};
+
+FramePool& frame_pool() {
+  static auto* pool = new FramePool();  // leaked: ZMQ may hand buffers back while the process exits
+  return *pool;
+}
+
+void give_back(void* data, void* hint) {
+  FramePool& pool = frame_pool();
+  const size_t cap = reinterpret_cast<size_t>(hint);
+  std::lock_guard<std::mutex> lock(pool.mu);
+  if (pool.free_bytes + cap > kPoolKeepBytes) {
+    delete[] static_cast<uint8_t*>(data);
+    return;
+  }
+  pool.free.emplace_back(cap, static_cast<uint8_t*>(data));
+  pool.free_bytes += cap;
+}
+
+}  // namespace
+
+zmq::message_t pooled_message(size_t size) {
+  FramePool& pool = frame_pool();
+  uint8_t* buf = nullptr;
+  size_t cap = 0;
+  {
+    std::lock_guard<std::mutex> lock(pool.mu);
+    size_t best = pool.free.size();
+    for (size_t i = 0; i < pool.free.size(); ++i)
+      if (pool.free[i].first >= size && (best == pool.free.size() || pool.free[i].first < pool.free[best].first))
+        best = i;
+    if (best < pool.free.size()) {
+      std::tie(cap, buf) = pool.free[best];
+      pool.free.erase(pool.free.begin() + static_cast<long>(best));
+      pool.free_bytes -= cap;
+    }
+  }
+  if (buf == nullptr) {
+    cap = (size + kPooledFrameMin - 1) / kPooledFrameMin * kPooledFrameMin;  // whole MiBs: reusable across shapes
+    buf = new uint8_t[cap];
+  }
+  return zmq::message_t(buf, size, give_back, reinterpret_cast<void*>(cap));
+}
+
 zmq::message_t make_frame(const Body& body, uint64_t seq, uint16_t flags) {
   Message m;
   m.seq = seq;
@@ -44,7 +96,8 @@ zmq::message_t make_frame(const Body& body, uint64_t seq, uint16_t flags) {
   if (const auto* a = std::get_if<Activations>(&body)) {
     // Shallow copy of the metadata only; the data is written once, straight into the frame.
     m.body = *a;
-    zmq::message_t frame(encoded_size(m));
+    const size_t size = encoded_size(m);
+    zmq::message_t frame = size >= kPooledFrameMin ? pooled_message(size) : zmq::message_t(size);
     encode_into(m, {static_cast<uint8_t*>(frame.data()), frame.size()});
     return frame;
   }
@@ -112,10 +165,18 @@ void Monitor::drain() {
     std::memcpy(&value, static_cast<const char*>(ev.data()) + 2, 4);
     switch (event) {
       case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: up_ = ever_up_ = true; problem_.clear(); break;
-      case ZMQ_EVENT_DISCONNECTED: up_ = false; problem_ = "the connection was closed"; break;
+      case ZMQ_EVENT_DISCONNECTED:
+        // Keep a specific reason (authentication, protocol) over the generic close that follows it.
+        if (up_) problem_ = "the connection was lost";
+        else if (problem_.empty()) problem_ = "the peer closed the connection during the handshake";
+        up_ = false;
+        break;
       case ZMQ_EVENT_CONNECT_RETRIED: up_ = false; if (problem_.empty()) problem_ = "connection refused or host unreachable (is a prima worker listening there?)"; break;
-      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: problem_ = fmt::format("handshake failed ({})", errno_text(int(value))); break;
-      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: problem_ = "handshake failed: the peer does not speak ZMTP (not a prima worker?)"; break;
+      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        if (problem_.empty() || ever_up_) problem_ = fmt::format("handshake failed ({}): the peer dropped us; with a cluster key, are the keys the same?",
+                                                        errno_text(int(value)));
+        break;
+      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: problem_ = "handshake failed: not a prima peer, or only one side has a cluster key"; break;
       case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: problem_ = "authentication failed (different cluster key?)"; break;
       default: break;
     }

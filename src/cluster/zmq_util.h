@@ -21,8 +21,14 @@ std::string inproc_name(const char* what);
 // Options every TCP socket gets: linger, ZMTP heartbeats, handshake timeout, message size limit, HWMs.
 void tune_socket(zmq::socket_t& s, const TransportOptions& opt, bool ipv6);
 
-// Encodes straight into a ZMQ message (activations: no intermediate buffer).
+// Encodes straight into a ZMQ message (activations: no intermediate buffer). Frames of 1 MiB and more use buffers
+// from a process-wide pool: ZMQ hands each back when it has written it to the socket, so a device sending 16 MiB
+// micro-batches reuses the same few buffers instead of faulting in fresh pages for every message.
 zmq::message_t make_frame(const Body& body, uint64_t seq, uint16_t flags);
+
+inline constexpr size_t kPooledFrameMin = 1u << 20;
+inline constexpr size_t kPoolKeepBytes = 256u << 20;  // free buffers kept for reuse, at most
+zmq::message_t pooled_message(size_t size);
 
 // Receives one message's frames; extra frames of a multipart message are drained and dropped.
 // Returns false when nothing was waiting (EAGAIN).
