@@ -1,0 +1,130 @@
+// The transport inside network namespaces made by ../shared/tools/homelab, with Wi-Fi-like delay: a head and two
+// workers on three emulated devices form a ring, activations go round it intact, and the RTT the heartbeats measure
+// reflects the configured link delay. Needs root; skipped otherwise, when homelab does not come up, or when someone
+// else's lab is up (homelab keeps one lab per machine and `up` would replace it). Always ends with `homelab down`.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "child.h"
+
+using namespace prima::cluster::testing;
+using std::chrono::milliseconds;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kHomelab = std::string(PRIMA_SOURCE_DIR) + "/../shared/tools/homelab";
+constexpr int kDelayMs = 5;  // per device uplink: RTT between two devices = 2 * kDelayMs
+
+// Runs a homelab command to completion; returns its exit code and output.
+int homelab(const std::vector<std::string>& args, std::string* out = nullptr, milliseconds timeout = milliseconds(30000)) {
+  std::vector<std::string> argv = {kHomelab};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Child c(argv);
+  std::string text;
+  while (auto l = c.line(timeout)) text += *l + "\n";
+  if (out) *out = text;
+  return c.wait_exit(timeout);
+}
+
+struct Lab {
+  bool up = false;
+  std::string why_not;
+  fs::path dir;
+
+  Lab() {
+    char tmpl[] = "/tmp/prima-cluster-lab-XXXXXX";
+    if (!mkdtemp(tmpl)) return;
+    dir = tmpl;
+    std::ofstream(dir / "lab.json") << R"({
+  "defaults": {"memory": "256MiB", "cpu": 0.6, "cpuset": "0-1",
+               "link": {"delay_ms": )" << kDelayMs << R"(, "jitter_ms": 0, "rate_mbit": 300}},
+  "devices": [
+    {"name": "pc-hd", "ip_suffix": 71, "desc": "head"},
+    {"name": "pc-w1", "ip_suffix": 72, "desc": "worker 1"},
+    {"name": "pc-w2", "ip_suffix": 73, "desc": "worker 2"}
+  ]
+})";
+    std::string out;
+    const int rc = homelab({"up", (dir / "lab.json").string()}, &out);
+    up = rc == 0;
+    if (!up) why_not = "homelab up failed (" + std::to_string(rc) + "): " + out;
+  }
+  ~Lab() {
+    if (up) homelab({"down"});
+    if (!dir.empty()) fs::remove_all(dir);
+  }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+bool wait_for_text(const fs::path& log, const std::string& text, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (slurp(log).find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(Homelab, RingAcrossNamespacesWithWifiDelay) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
+  if (access(kHomelab.c_str(), X_OK) != 0) GTEST_SKIP() << "no homelab at " << kHomelab;
+  if (fs::exists("/run/homelab/lab.json")) GTEST_SKIP() << "another homelab lab is up; not replacing it";
+  Lab lab;
+  if (!lab.up) GTEST_SKIP() << lab.why_not;
+
+  for (const char* w : {"pc-w1", "pc-w2"}) {
+    std::string out;
+    const std::string log = (lab.dir / (std::string(w) + ".log")).string();
+    ASSERT_EQ(homelab({"run", w, "--bg", log, "--", PRIMA_CLUSTER_PEER, "worker", "--listen", "0.0.0.0:9000", "--name",
+                       w + 3},
+                      &out),
+              0)
+        << out;
+    ASSERT_TRUE(wait_for_text(log, "waiting", milliseconds(5000))) << slurp(log);
+  }
+
+  std::string out;
+  const int rc = homelab({"run", "pc-hd", "--", PRIMA_CLUSTER_PEER, "head", "--name", "hd", "--workers",
+                          "10.203.0.72:9000,10.203.0.73:9000", "--listen", "0.0.0.0:9100", "--n-embd", "4096",
+                          "--tokens", "8", "--rounds", "10", "--measure-ms", "1500"},
+                         &out, milliseconds(30000));
+  ASSERT_EQ(rc, 0) << out << "\nw1:\n" << slurp(lab.dir / "pc-w1.log");
+  // The last worker reaches the head at the address it saw the head's connection come from.
+  EXPECT_NE(out.find("ring formed, head at 10.203.0.71:9100"), std::string::npos) << out;
+  EXPECT_NE(out.find("ring ok rounds 10"), std::string::npos) << out;
+
+  // Three one-way hops of kDelayMs each, plus 128 KiB per hop at 300 Mbit/s.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(ring ok rounds 10 median_ms ([0-9.]+))"))) << out;
+  const double ring_ms = std::stod(m[1]);
+  EXPECT_GE(ring_ms, 3 * kDelayMs) << out;
+  EXPECT_LT(ring_ms, 3 * kDelayMs + 60) << out;
+
+  // Heartbeat RTT to each worker: 2 * kDelayMs plus the emulator's and scheduler's overhead.
+  for (const char* w : {"worker w1", "worker w2"}) {
+    ASSERT_TRUE(std::regex_search(out, m, std::regex(std::string("rtt ") + w + R"( median_ms ([0-9.]+) min_ms ([0-9.]+) pongs ([0-9]+))")))
+        << out;
+    const double median = std::stod(m[1]), min = std::stod(m[2]);
+    const int pongs = std::stoi(m[3]);
+    std::printf("%s: heartbeat RTT median %.2f ms, min %.2f ms over %d pongs (configured %d ms)\n", w, median, min,
+                pongs, 2 * kDelayMs);
+    EXPECT_GE(min, 2 * kDelayMs * 0.95) << out;
+    EXPECT_LT(median, 2 * kDelayMs + 20) << out;
+    EXPECT_GE(pongs, 10) << out;
+  }
+  EXPECT_TRUE(wait_for_text(lab.dir / "pc-w1.log", "stopped", milliseconds(3000))) << slurp(lab.dir / "pc-w1.log");
+}
