@@ -1,6 +1,7 @@
 #include "scheduler/halda.h"
 
 #include <algorithm>
+#include <bit>
 #include <map>
 #include <limits>
 #include <optional>
@@ -73,9 +74,24 @@ class Search {
 
 // Device selection: from `set`, repeatedly drop the devices whose window is the minimum (together, and each
 // alone), move to the best resulting set, down to the head alone. Search keeps the best plan seen.
-void select_devices(Search& search, Mask set, int head) {
+void select_devices(Search& search, const CostModel& cm, Mask set, int head) {
   const Mask head_bit = Mask{1} << head;
   while (set != head_bit) {
+    // More devices than layers: no k gives each one a layer. Drop the slowest per layer until it can.
+    if (std::popcount(set) > cm.n_layer) {
+      int slowest = -1;
+      double worst = -1;
+      for (int m = 0; m < static_cast<int>(cm.devices.size()); ++m) {
+        const DeviceCoeffs& c = cm.devices[static_cast<size_t>(m)];
+        const double cost = c.cpu_compute_ms + c.cpu_memory_ms + c.hop_ms;
+        if (m != head && (set >> m & 1) && cost > worst) {
+          worst = cost;
+          slowest = m;
+        }
+      }
+      set &= ~(Mask{1} << slowest);
+      continue;
+    }
     const std::optional<Plan>& current = search.solve(set);
     std::vector<int> drop;
     if (current) {
@@ -190,7 +206,12 @@ Result<Plan> halda(std::span<const DeviceProfile> devices, const ModelStats& mod
 
   Search search(cm, devices, ks, o);
   search.solve(eligible);
-  if (o.device_selection) select_devices(search, eligible, head);
+  if (!o.device_selection && std::popcount(eligible) > L)
+    return Status::error(Status::Code::invalid,
+                         "the model has {} layers and {} devices would each need at least one: enable device "
+                         "selection or list fewer devices",
+                         L, std::popcount(eligible));
+  if (o.device_selection) select_devices(search, cm, eligible, head);
 
   if (!search.best()) return Status::error(Status::Code::invalid, "no plan: {}", diagnose_infeasible(cm, devices, model, o));
   Plan plan = *search.best();

@@ -1,0 +1,102 @@
+// `prima plan`: the JSON object, the table, and clear errors for bad cluster files.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sys/wait.h>
+
+namespace {
+
+struct PlanRun {
+  int code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+PlanRun run(const std::string& args) {
+  const std::string err_path = ::testing::TempDir() + "/prima_plan_stderr.txt";
+  const std::string cmd = std::string(PRIMA_BINARY) + " plan " + args + " 2>" + err_path;
+  PlanRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream e(err_path);
+  r.err.assign(std::istreambuf_iterator<char>(e), {});
+  return r;
+}
+
+const std::string kModel = std::string(PRIMA_FIXTURES_DIR) + "/models/tiny-llama-gqa-Q4_K_M.gguf";
+const std::string kTestbed = std::string(PRIMA_SOURCE_DIR) + "/docs/examples/paper-testbed.json";
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST(CmdPlan, JsonObject) {
+  const PlanRun r = run("-m " + kModel + " --profiles " + kTestbed + " --json --no-select --n-ctx 256");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const int k = j.at("k").get<int>();
+  EXPECT_GE(k, 1);
+  ASSERT_EQ(j.at("devices").size(), 4u);
+  int layers = 0;
+  for (const auto& d : j.at("devices")) {
+    EXPECT_TRUE(d.at("name").is_string());
+    EXPECT_TRUE(d.at("selected").get<bool>()) << "--no-select keeps every device";
+    EXPECT_EQ(d.at("gpu_layers").get<int>(), 0);
+    layers += d.at("window").get<int>() * k;
+  }
+  EXPECT_EQ(layers, 4);
+  EXPECT_EQ(j.at("devices")[3].at("name"), "mac-m1");
+  const double ms = j.at("predicted_ms_per_token").get<double>();
+  EXPECT_GT(ms, 0);
+  const auto& b = j.at("breakdown");
+  const double sum = b.at("compute_ms").get<double>() + b.at("memory_ms").get<double>() +
+                     b.at("disk_ms").get<double>() + b.at("comm_ms").get<double>();
+  EXPECT_NEAR(sum, ms, 0.01);
+  EXPECT_GT(b.at("comm_ms").get<double>(), 0) << "four devices: hops";
+  EXPECT_EQ(j.at("model").at("n_layer"), 4);
+  EXPECT_EQ(j.at("n_ctx"), 256);
+}
+
+TEST(CmdPlan, TableSelectsTheHeadAloneForATinyModel) {
+  const PlanRun r = run("-m " + kModel + " --profiles " + kTestbed);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("1 of 4 devices"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(not selected)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("memory-proportional"), std::string::npos) << r.out;
+}
+
+TEST(CmdPlan, Errors) {
+  PlanRun r = run("-m " + kModel + " --profiles /nonexistent/cluster.json");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("/nonexistent/cluster.json: cannot read"), std::string::npos) << r.err;
+
+  const std::string bad = write_temp("bad-cluster.json", R"({"devices": [{"name": "pc", "cpu": {"decode": {"*": "50 GFLOP/s"}},
+      "memory": {"available": "lots"}}]})");
+  r = run("-m " + kModel + " --profiles " + bad);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("devices[0].memory.available"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+
+  const std::string no_disk = write_temp("no-disk.json", R"({"devices": [{"name": "pc", "cpu": {"decode": {"*": "50 GFLOP/s"}},
+      "memory": {"available": "40 MiB"}}]})");
+  r = run("-m " + kModel + " --profiles " + no_disk + " --json");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("head 'pc'"), std::string::npos) << r.err;
+
+  r = run("-m " + kModel + " --profiles " + kTestbed + " --k 3");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("k = 3"), std::string::npos) << r.err;
+}
