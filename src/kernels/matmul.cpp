@@ -45,21 +45,27 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
     act = buf;
   }
 
-  // 2. Tiles: tok_block tokens × row_block rows, sized for L2; numbered row block major so that consecutive
-  //    items reuse the same weight rows (read once from memory) against different tokens.
+  // 2. Work items: tok_block tokens × rows, sized for L2, numbered row block major so that consecutive items
+  //    reuse the same weight rows (read once from memory) against different tokens. The last nth big row
+  //    blocks are cut into eighths: a thread finishing its last big block while another starts one would
+  //    otherwise idle for up to a whole block at the end of every decode matmul.
   const int64_t tok_block =
       n_tok <= 8 ? n_tok : std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / a_stride) / 4 * 4, 4, 64);
   const int64_t n_tb = ceil_div(n_tok, tok_block);
   const int64_t rows_cache = std::max<int64_t>(4, static_cast<int64_t>(kTileBytes / w.row_bytes));
   const int64_t rows_balance = ceil_div(w.n_out, ceil_div(nth * kItemsPerThread, n_tb));
-  const int64_t row_block = std::max<int64_t>(4, round_up(std::min(rows_cache, rows_balance), 4));
-  const int64_t n_rb = ceil_div(w.n_out, row_block);
+  const int64_t big = std::max<int64_t>(4, round_up(std::min(rows_cache, rows_balance), 4));
+  const int64_t small = std::max<int64_t>(4, round_up(big / 8, 4));
+  const int64_t n_big = nth > 1 ? std::max<int64_t>(0, (w.n_out - nth * big) / big) : ceil_div(w.n_out, big);
+  const int64_t tail_r0 = std::min(w.n_out, n_big * big);
+  const int64_t n_rb = n_big + ceil_div(w.n_out - tail_r0, small);
   const int64_t n_items = n_rb * n_tb;
 
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   auto do_item = [&](int64_t it) {
-    const int64_t r0 = it / n_tb * row_block, t0 = it % n_tb * tok_block;
-    const int nr = static_cast<int>(std::min(row_block, w.n_out - r0));
+    const int64_t rb = it / n_tb, t0 = it % n_tb * tok_block;
+    const int64_t r0 = rb < n_big ? rb * big : tail_r0 + (rb - n_big) * small;
+    const int nr = static_cast<int>(std::min(rb < n_big ? big : small, w.n_out - r0));
     const int nc = static_cast<int>(std::min(tok_block, n_tok - t0));
     tile(w.n_in, wdata + r0 * w.row_bytes, w.row_bytes, nr, act + t0 * a_stride, a_stride, nc, y + t0 * w.n_out + r0,
          static_cast<size_t>(w.n_out));

@@ -19,7 +19,16 @@ static inline __m256i mask8(int v) { return _mm256_set1_epi8(static_cast<char>(v
 
 // Bits `shift`.. of every byte, masked to `mask`.
 static inline __m256i bits(__m256i x, int shift, int mask) {
+  if (shift == 0) return _mm256_and_si256(x, mask8(mask));
   return _mm256_and_si256(_mm256_srli_epi16(x, shift), mask8(mask));
+}
+
+// Bit `from` of every byte moved to bit `to`, everything else cleared (one shift, one and; the 16-bit shifts
+// leak bits across bytes only into positions the mask clears).
+static inline __m256i move_bit(__m256i x, int from, int to) {
+  if (from > to) x = _mm256_srli_epi16(x, from - to);
+  if (from < to) x = _mm256_slli_epi16(x, to - from);
+  return _mm256_and_si256(x, mask8(1 << to));
 }
 
 static inline void load_k(const block_q2_K& b, WK& k) {
@@ -39,7 +48,7 @@ static inline void load_k(const block_q3_K& b, WK& k) {
   for (int h = 0; h < 2; ++h) {
     const __m256i q = load256(b.qs + 32 * h);
     for (int j = 0; j < 4; ++j)
-      k.u[4 * h + j] = _mm256_or_si256(bits(q, 2 * j, 3), _mm256_slli_epi16(bits(hm, 4 * h + j, 1), 2));
+      k.u[4 * h + j] = _mm256_or_si256(bits(q, 2 * j, 3), move_bit(hm, 4 * h + j, 2));
   }
   uint32_t a[3];
   std::memcpy(a, b.scales, 12);
@@ -81,8 +90,8 @@ static inline void load_k(const block_q5_K& b, WK& k) {
   const __m256i hm = load256(b.qh);
   for (int c = 0; c < 4; ++c) {
     const __m256i q = load256(b.qs + 32 * c);
-    k.u[2 * c] = _mm256_or_si256(_mm256_and_si256(q, mask8(15)), _mm256_slli_epi16(bits(hm, 2 * c, 1), 4));
-    k.u[2 * c + 1] = _mm256_or_si256(bits(q, 4, 15), _mm256_slli_epi16(bits(hm, 2 * c + 1, 1), 4));
+    k.u[2 * c] = _mm256_or_si256(_mm256_and_si256(q, mask8(15)), move_bit(hm, 2 * c, 4));
+    k.u[2 * c + 1] = _mm256_or_si256(bits(q, 4, 15), move_bit(hm, 2 * c + 1, 4));
   }
   k4_scales(b.scales, k);
   k.d = f16_to_f32(b.d);
@@ -118,6 +127,8 @@ template <class B>
 struct KKernel {
   static constexpr int R = 1;
   static constexpr int C = 4;
+  // Q3_K and Q6_K store an offset, not a min: their "min" uses d itself.
+  static constexpr bool kOffset = __is_same(B, block_q3_K) || __is_same(B, block_q6_K);
 
   template <int Rr, int Cc>
   static void run(int64_t n, const uint8_t* w, size_t, const uint8_t* a, size_t as, float* y, size_t ldy) {
@@ -140,8 +151,13 @@ struct KKernel {
           s1 = madd_acc(s1, _mm256_maddubs_epi16(k.u[g + 1], load256(q.qs + 32 * g + 32)), gs[g + 1]);
         }
         const __m256i msum = _mm256_madd_epi16(load256(q.bsums), k.mn);
-        acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), _mm256_set1_ps(k.d * q.d), acc[c]);
-        acc[c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(k.dm * q.d), acc[c]);
+        const __m256i isum = _mm256_add_epi32(s0, s1);
+        if constexpr (kOffset) {  // dm == d: subtract the offset in integers
+          acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(isum, msum)), _mm256_set1_ps(k.d * q.d), acc[c]);
+        } else {
+          acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(k.d * q.d), acc[c]);
+          acc[c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(k.dm * q.d), acc[c]);
+        }
       }
     }
     for (int c = 0; c < Cc; ++c) y[c * ldy] = hsum(acc[c]);

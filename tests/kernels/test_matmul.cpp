@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -131,18 +132,24 @@ TEST_P(MatmulPerType, MatchesReferencesOnEveryIsaAndThreadCount) {
   }
 }
 
-TEST_P(MatmulPerType, LargerTiledProblem) {
-  // Several token blocks and row blocks, rows not a multiple of anything, 3 threads.
+TEST_P(MatmulPerType, LargerTiledProblems) {
+  // Prefill: several token blocks and row blocks, rows not a multiple of anything. Decode: many rows, so that
+  // both the big cache-sized row blocks and the small tail blocks are used. 2 and 3 threads.
   const ggml_type t = GetParam();
   test::IsaGuard guard;
-  ThreadPool pool(3);
-  const Problem p(t, 2048, 131, 70, 7);
-  for (Isa isa : test::available_isas()) {
-    set_isa(isa);
-    std::vector<float> y(p.y_exact.size(), NAN);
-    matmul(pool, p.matrix(), p.x.data(), p.n_tok, y.data());
-    for (size_t i = 0; i < y.size(); ++i)
-      ASSERT_NEAR(y[i], p.y_exact[i], 2e-5 * p.scale[i] + 1e-6) << type_name(t) << " " << isa_name(isa) << " at " << i;
+  for (auto [n_in, n_out, n_tok] : {std::tuple<int64_t, int64_t, int64_t>{2048, 131, 70}, {1024, 1001, 1}}) {
+    const Problem p(t, n_in, n_out, n_tok, 7);
+    for (int nth : {2, 3}) {
+      ThreadPool pool(nth);
+      for (Isa isa : test::available_isas()) {
+        set_isa(isa);
+        std::vector<float> y(p.y_exact.size(), NAN);
+        matmul(pool, p.matrix(), p.x.data(), p.n_tok, y.data());
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_NEAR(y[i], p.y_exact[i], 2e-5 * p.scale[i] + 1e-6)
+              << type_name(t) << " " << isa_name(isa) << " n_out=" << n_out << " threads=" << nth << " at " << i;
+      }
+    }
   }
 }
 
