@@ -32,6 +32,15 @@ inline const Tokenizer& vocab(const std::string& name) {
   return load(fixtures() + "/vocab/ggml-vocab-" + name + ".gguf");
 }
 
+// a + b (spelled out: g++ 12 warns falsely on operator+ with a literal).
+inline std::string cat(std::string_view a, std::string_view b) {
+  std::string s;
+  s.reserve(a.size() + b.size());
+  s.append(a);
+  s.append(b);
+  return s;
+}
+
 inline std::string join_ids(const std::vector<token_id>& ids) {
   std::string s;
   for (auto id : ids) {
