@@ -5,6 +5,7 @@
 // cost: a check that a device can stream a model bigger than its memory (used by the homelab test).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -37,13 +38,14 @@ struct MemOptions {
   double window_mib = 0;  // 0: a quarter of the available memory
   std::string prefetch = "willneed";
   std::string release = "auto";
+  std::string access = "sequential";
   int passes = 2;
 };
 
 struct StreamResult {
   uint64_t window_bytes = 0;
   size_t n_windows = 0;
-  bool release = false;
+  size_t n_released = 0;  // windows released after use
   ReleasePlan plan;
   struct Pass {
     double seconds = 0;
@@ -59,6 +61,8 @@ struct StreamResult {
 StreamResult stream_file(const MemOptions& o, const MemoryBudget& budget, PrefetchMode mode) {
   StreamResult r;
   const MappedFile map = MappedFile::open(o.file);
+  const Access access = o.access == "normal" ? Access::normal : o.access == "random" ? Access::random : Access::sequential;
+  PRIMA_CHECK(advise_access(map, ByteRanges::whole(map.size()), access).is_ok(), "{}: madvise failed", o.file);
   const uint64_t page = page_size();
   const uint64_t want = o.window_mib > 0 ? static_cast<uint64_t>(o.window_mib * 1048576.0) : budget.available_bytes / 4;
   r.window_bytes = std::max<uint64_t>(want / page * page, page);
@@ -70,15 +74,18 @@ StreamResult stream_file(const MemOptions& o, const MemoryBudget& budget, Prefet
     sizes.push_back(windows.back().bytes());
   }
   r.n_windows = windows.size();
-  r.plan = plan_release(budget.available_bytes, sizes);
-  r.release = o.release == "on" || (o.release == "auto" && r.plan.release);
+  // Leave a tenth of the available memory for everything that is not weights.
+  r.plan = plan_release(budget.available_bytes / 10 * 9, sizes);
+  std::vector<bool> release(windows.size(), o.release == "on");
+  if (o.release == "auto") release = r.plan.release_window;
+  r.n_released = static_cast<size_t>(std::count(release.begin(), release.end(), true));
   Prefetcher prefetcher(map);
   for (int pass = 0; pass < o.passes; ++pass) {
     StreamResult::Pass p;
     const ProcessCounters c0 = sample_process();
     for (size_t i = 0; i < windows.size(); ++i) {
       p.page_in_ns += page_in(map, windows[i]).wait_ns;  // the "compute" of this window
-      if (r.release) (void)prefetcher.release(windows[i]);
+      if (release[i]) (void)prefetcher.release(windows[i]);
       prefetcher.prefetch(windows[(i + 1) % windows.size()], mode);
       r.max_rss_anon = std::max(r.max_rss_anon, sample_process().rss_anon);
     }
@@ -139,6 +146,8 @@ CommandMain setup(CLI::App& sub) {
       ->check(CLI::IsMember({"off", "on", "willneed", "touch"}));
   sub.add_option("--release", o->release, "--stream: auto (when the windows do not fit), on or off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
+  sub.add_option("--access", o->access, "--stream: page-fault read-ahead: sequential, normal or random")
+      ->check(CLI::IsMember({"sequential", "normal", "random"}));
   sub.add_option("--passes", o->passes, "--stream: passes over the file")->check(CLI::Range(1, 1000));
   return [o]() {
     PRIMA_CHECK(!o->stream || !o->file.empty(), "--stream needs --file");
@@ -176,8 +185,9 @@ CommandMain setup(CLI::App& sub) {
                             {"major_faults", p.io.major_faults}, {"page_in_ms", static_cast<double>(p.page_in_ns) * 1e-6},
                             {"resident_end_bytes", p.resident_end}});
         j["stream"] = {{"window_bytes", stream->window_bytes}, {"windows", stream->n_windows},
-                       {"release", stream->release}, {"pair_fits", stream->plan.pair_fits},
-                       {"prefetch", o->prefetch}, {"passes", passes}, {"max_rss_anon_bytes", stream->max_rss_anon},
+                       {"released_windows", stream->n_released}, {"pair_fits", stream->plan.pair_fits},
+                       {"prefetch", o->prefetch}, {"access", o->access}, {"passes", passes},
+                       {"max_rss_anon_bytes", stream->max_rss_anon},
                        {"cgroup_file_end_bytes", stream->cgroup_file_end}};
       }
       fmt::print("{}\n", j.dump(2));
@@ -195,8 +205,8 @@ CommandMain setup(CLI::App& sub) {
       if (!disk->note.empty()) fmt::print("  note: {}\n", disk->note);
     }
     if (stream) {
-      fmt::print("stream: {} windows of {}, prefetch {}, release {}{}\n", stream->n_windows,
-                 format_bytes(stream->window_bytes), o->prefetch, stream->release ? "on" : "off",
+      fmt::print("stream: {} windows of {}, prefetch {}, release {} ({} windows), access {}{}\n", stream->n_windows,
+                 format_bytes(stream->window_bytes), o->prefetch, o->release, stream->n_released, o->access,
                  stream->plan.pair_fits ? "" : " (two windows do not fit: prefetch evicts what is in use)");
       for (size_t i = 0; i < stream->passes.size(); ++i) {
         const auto& p = stream->passes[i];

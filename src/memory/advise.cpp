@@ -47,6 +47,16 @@ uint64_t readahead_chunk_bytes(int fd, const std::string& sys_root) {
   return std::clamp(chunk / page_size() * page_size(), page_size(), kMax);
 }
 
+Status advise_access(const MappedFile& file, const ByteRanges& ranges, Access access) {
+  if (file.data() == nullptr) return Status::ok();
+  const int advice = access == Access::sequential ? MADV_SEQUENTIAL : access == Access::random ? MADV_RANDOM : MADV_NORMAL;
+  for (const ByteRange& r : ranges.clamp(file.size()))
+    if (::madvise(address(file, r.begin), r.size(), advice) != 0)
+      return Status::error(Status::Code::io, "{}: madvise(access) [{:#x}, {:#x}): {}", file.path(), r.begin, r.end,
+                           std::strerror(errno));
+  return Status::ok();
+}
+
 Result<AdviseStats> advise_willneed(const MappedFile& file, const ByteRanges& ranges, uint64_t chunk_bytes,
                                     const std::atomic<bool>* cancel) {
   AdviseStats st;

@@ -94,6 +94,18 @@ TEST_F(PageCache, WillneedReadsWholeRangesInChunks) {
   EXPECT_TRUE(eventually_resident(w)) << resident(w) / MiB << " MiB resident";
 }
 
+TEST_F(PageCache, SequentialAccessDoesNotReadBehindAFault) {
+  ByteRanges w, before;
+  w.add(16 * MiB, 8 * MiB);
+  before.add(8 * MiB, 8 * MiB);
+  ASSERT_TRUE(advise_access(map_, all(), Access::sequential));
+  page_in(map_, w);
+  EXPECT_EQ(resident(w), 8 * MiB);
+  EXPECT_EQ(resident(before), 0u);  // default advice would read around the first fault, behind it too
+  ASSERT_TRUE(advise_access(map_, all(), Access::random));
+  ASSERT_TRUE(advise_access(map_, all(), Access::normal));
+}
+
 TEST_F(PageCache, WillneedStopsWhenCancelled) {
   std::atomic<bool> cancel{true};
   auto st = advise_willneed(map_, all(), 0, &cancel);

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "memory/ranges.h"
-#include "memory/release_policy.h"
 
 namespace prima::memory {
 namespace {
@@ -110,31 +109,6 @@ TEST(ByteRanges, MatchesBitmapReference) {
     u.add(b);
     ASSERT_EQ(to_bits(u), uni);
   }
-}
-
-TEST(ReleasePolicy, NeverReleasesWhatFits) {
-  const std::vector<uint64_t> w = {100, 100, 100};
-  const ReleasePlan fits = plan_release(300, w);
-  EXPECT_FALSE(fits.release);
-  EXPECT_TRUE(fits.pair_fits);
-  EXPECT_EQ(fits.assigned_bytes, 300u);
-  const ReleasePlan tight = plan_release(250, w);
-  EXPECT_TRUE(tight.release);
-  EXPECT_TRUE(tight.pair_fits);
-  EXPECT_EQ(tight.largest_pair_bytes, 200u);
-}
-
-TEST(ReleasePolicy, PairsAreCyclicAndOneWindowIsItsOwnSuccessor) {
-  const std::vector<uint64_t> w = {150, 10, 10, 140};  // the last window is followed by the first
-  const ReleasePlan p = plan_release(200, w);
-  EXPECT_TRUE(p.release);
-  EXPECT_EQ(p.largest_pair_bytes, 290u);
-  EXPECT_FALSE(p.pair_fits);
-  const std::vector<uint64_t> one = {500};
-  const ReleasePlan k1 = plan_release(400, one);  // k = 1 on a device too small for its layers
-  EXPECT_TRUE(k1.release);
-  EXPECT_FALSE(k1.pair_fits);
-  EXPECT_FALSE(plan_release(400, std::vector<uint64_t>{}).release);
 }
 
 }  // namespace
