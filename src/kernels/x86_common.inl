@@ -73,6 +73,8 @@ static inline void run_cols(int cc, int64_t n, const uint8_t* w, size_t ws, cons
     case 4: if constexpr (K::C >= 4) K::template run<R, 4>(n, w, ws, a, as, y, ldy); break;
     case 5: if constexpr (K::C >= 5) K::template run<R, 5>(n, w, ws, a, as, y, ldy); break;
     case 6: if constexpr (K::C >= 6) K::template run<R, 6>(n, w, ws, a, as, y, ldy); break;
+    case 7: if constexpr (K::C >= 7) K::template run<R, 7>(n, w, ws, a, as, y, ldy); break;
+    case 8: if constexpr (K::C >= 8) K::template run<R, 8>(n, w, ws, a, as, y, ldy); break;
     default: break;
   }
 }
@@ -80,7 +82,7 @@ static inline void run_cols(int cc, int64_t n, const uint8_t* w, size_t ws, cons
 template <class K>
 static void tile_impl(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* y,
                       size_t ldy) {
-  static_assert(K::C >= 1 && K::C <= 6);
+  static_assert(K::C >= 1 && K::C <= 8);
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(a);
   for (int c0 = 0; c0 < nc; c0 += K::C) {

@@ -17,21 +17,30 @@ struct FloatKernel {
   static void run(int64_t n, const uint8_t* w, size_t ws, const uint8_t* a, size_t as, float* y, size_t ldy) {
     const T* wr[Rr];
     const float* ac[Cc];
+    #pragma GCC unroll 8
     for (int r = 0; r < Rr; ++r) wr[r] = reinterpret_cast<const T*>(w + r * ws);
+    #pragma GCC unroll 8
     for (int c = 0; c < Cc; ++c) ac[c] = reinterpret_cast<const float*>(a + c * as);
     VF acc[Rr][Cc];
+    #pragma GCC unroll 8
     for (int r = 0; r < Rr; ++r)
+      #pragma GCC unroll 8
       for (int c = 0; c < Cc; ++c) acc[r][c] = vf_zero();
     int64_t i = 0;
     for (; i + kVF <= n; i += kVF) {
       VF wv[Rr];
+      #pragma GCC unroll 8
       for (int r = 0; r < Rr; ++r) wv[r] = vf_load(W{}, wr[r] + i);
+      #pragma GCC unroll 8
       for (int c = 0; c < Cc; ++c) {
         const VF av = vf_load(F32W{}, ac[c] + i);
+        #pragma GCC unroll 8
         for (int r = 0; r < Rr; ++r) acc[r][c] = vf_fma(wv[r], av, acc[r][c]);
       }
     }
+    #pragma GCC unroll 8
     for (int r = 0; r < Rr; ++r) {
+      #pragma GCC unroll 8
       for (int c = 0; c < Cc; ++c) {
         float s = vf_sum(acc[r][c]);
         for (int64_t t = i; t < n; ++t) s += scalar_to_f32(W{}, wr[r][t]) * ac[c][t];

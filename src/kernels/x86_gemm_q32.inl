@@ -90,6 +90,21 @@ struct Q32<block_iq4_nl> {
 #endif
 };
 
+// One weight block against Cc activation rows, into acc / bacc.
+template <class B, int Cc>
+static inline __attribute__((always_inline)) void q32_block(const B& wb, const block_q8_32* const (&ab)[Cc], int64_t i,
+                                                            __m256 (&acc)[Cc], float (&bacc)[Cc]) {
+  const W32 k = Q32<B>::load(wb);
+  #pragma GCC unroll 8
+  for (int c = 0; c < Cc; ++c) {
+    const block_q8_32& q = ab[c][i];
+    const __m256i qv = load256(q.qs);
+    const __m256i p = Q32<B>::kSigned ? dot_s8s8(k.u, qv) : dot_u8s8(k.u, qv);
+    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(k.d * q.d), acc[c]);
+    bacc[c] += k.bias * q.s;
+  }
+}
+
 template <class B>
 struct Q32Kernel {
   static constexpr int R = 1;
@@ -100,31 +115,24 @@ struct Q32Kernel {
     static_assert(Rr == 1);
     const auto* wb = reinterpret_cast<const B*>(w);
     const block_q8_32* ab[Cc];
+    #pragma GCC unroll 8
     for (int c = 0; c < Cc; ++c) ab[c] = reinterpret_cast<const block_q8_32*>(a + c * as);
-    // Two sets of accumulators (even / odd blocks) so that the FMA latency does not bound decode.
-    __m256 acc[2][Cc];
-    float bacc[2][Cc];
+    // Two sets of accumulators (even / odd blocks) so that the FMA latency does not bound decode (Cc == 1).
+    __m256 acc0[Cc], acc1[Cc];
+    float bacc0[Cc], bacc1[Cc];
+    #pragma GCC unroll 8
     for (int c = 0; c < Cc; ++c) {
-      acc[0][c] = acc[1][c] = _mm256_setzero_ps();
-      bacc[0][c] = bacc[1][c] = 0;
+      acc0[c] = acc1[c] = _mm256_setzero_ps();
+      bacc0[c] = bacc1[c] = 0;
     }
     const int64_t nb = n / 32;
-    auto step = [&](int64_t i, int s) __attribute__((always_inline)) {
-      const W32 k = Q32<B>::load(wb[i]);
-      for (int c = 0; c < Cc; ++c) {
-        const block_q8_32& q = ab[c][i];
-        const __m256i qv = load256(q.qs);
-        const __m256i p = Q32<B>::kSigned ? dot_s8s8(k.u, qv) : dot_u8s8(k.u, qv);
-        acc[s][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(k.d * q.d), acc[s][c]);
-        bacc[s][c] += k.bias * q.s;
-      }
-    };
     int64_t i = 0;
     for (; i + 2 <= nb; i += 2) {
-      step(i, 0);
-      step(i + 1, 1);
+      q32_block(wb[i], ab, i, acc0, bacc0);
+      q32_block(wb[i + 1], ab, i + 1, acc1, bacc1);
     }
-    if (i < nb) step(i, 0);
-    for (int c = 0; c < Cc; ++c) y[c * ldy] = hsum(_mm256_add_ps(acc[0][c], acc[1][c])) + bacc[0][c] + bacc[1][c];
+    if (i < nb) q32_block(wb[i], ab, i, acc0, bacc0);
+    #pragma GCC unroll 8
+    for (int c = 0; c < Cc; ++c) y[c * ldy] = hsum(_mm256_add_ps(acc0[c], acc1[c])) + bacc0[c] + bacc1[c];
   }
 };
