@@ -12,8 +12,8 @@
 // - n_tok == 1 (decode) streams the weights once, output rows split across the pool's threads in chunks handed
 //   out dynamically; n_tok > 1 (prefill) works on tiles of (rows × tokens) sized for the caches, each weight
 //   block unpacked once per group of tokens. Both use the instruction set active_isa() names at the call.
-// - No allocation in steady state: quantized activations live in pool.scratch(), which grows to the largest
-//   call and stays. Not reentrant on one pool (one caller at a time).
+// - No allocation in steady state: quantized activations live in the pool's matmul scratch slot, which grows
+//   to the largest call and stays. Not reentrant on one pool (one caller at a time).
 #pragma once
 
 #include <cstddef>

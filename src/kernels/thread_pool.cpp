@@ -80,13 +80,14 @@ void ThreadPool::worker(int ith) {
   }
 }
 
-void* ThreadPool::scratch(size_t bytes) {
-  if (scratch_.size() < bytes + 64) {
-    scratch_.assign(bytes + bytes / 4 + 64, 0);
-    const auto addr = reinterpret_cast<uintptr_t>(scratch_.data());
-    scratch_offset_ = static_cast<size_t>((64 - addr % 64) % 64);
+void* ThreadPool::scratch(size_t bytes, int slot) {
+  Scratch& s = scratch_[slot];
+  if (s.bytes.size() < bytes + 64) {
+    s.bytes.assign(bytes + bytes / 4 + 64, 0);
+    const auto addr = reinterpret_cast<uintptr_t>(s.bytes.data());
+    s.offset = static_cast<size_t>((64 - addr % 64) % 64);
   }
-  return scratch_.data() + scratch_offset_;
+  return s.bytes.data() + s.offset;
 }
 
 }  // namespace prima::kernels

@@ -10,8 +10,9 @@
 // - Idle behaviour: after a run, workers spin for a short while (spin_us, default 50 µs) so that back-to-back
 //   runs (one matmul after another in a layer) start without a wake-up, then sleep on a futex (std::atomic
 //   wait). A sleeping pool uses no CPU, which matters on devices under a CPU quota.
-// - scratch(bytes) is a grow-only, 64-byte aligned buffer owned by the pool, for the caller's per-call
-//   temporaries (matmul keeps its quantized activations there): valid until the next scratch() call.
+// - scratch(bytes, slot) is a grow-only, 64-byte aligned buffer owned by the pool for per-call temporaries,
+//   valid until the next scratch() call on the same slot. Slot 0 is the caller's; kernels use their own slots
+//   (matmul keeps its quantized activations in kScratchMatmul), so a matmul never moves the caller's buffer.
 #pragma once
 
 #include <atomic>
@@ -39,7 +40,9 @@ class ThreadPool {
              const_cast<void*>(static_cast<const void*>(&fn)));
   }
 
-  void* scratch(size_t bytes);
+  static constexpr int kScratchSlots = 4;
+  static constexpr int kScratchMatmul = 3;
+  void* scratch(size_t bytes, int slot = 0);
 
   // How long idle workers (and the caller waiting for them) spin before sleeping. 0 = sleep at once.
   void set_spin_us(int us) { spin_ns_ = static_cast<int64_t>(us) * 1000; }
@@ -62,8 +65,11 @@ class ThreadPool {
   std::atomic<bool> caller_sleeping_{false};
   bool stop_ = false;
 
-  std::vector<unsigned char> scratch_;
-  size_t scratch_offset_ = 0;  // of the 64-byte aligned start within scratch_
+  struct Scratch {
+    std::vector<unsigned char> bytes;
+    size_t offset = 0;  // of the 64-byte aligned start within bytes
+  };
+  Scratch scratch_[kScratchSlots];
 };
 
 }  // namespace prima::kernels

@@ -93,3 +93,18 @@ TEST(ThreadPool, ScratchIsAlignedAndGrows) {
 
 }  // namespace
 }  // namespace prima::kernels
+
+namespace prima::kernels {
+namespace {
+
+TEST(ThreadPool, ScratchSlotsAreIndependent) {
+  ThreadPool pool(1);
+  auto* mine = static_cast<unsigned char*>(pool.scratch(64));
+  mine[0] = 7;
+  pool.scratch(1 << 20, ThreadPool::kScratchMatmul);  // what a matmul does
+  EXPECT_EQ(pool.scratch(64), mine);
+  EXPECT_EQ(mine[0], 7);
+}
+
+}  // namespace
+}  // namespace prima::kernels
