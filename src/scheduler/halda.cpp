@@ -72,6 +72,16 @@ class Search {
   int solves_ = 0;
 };
 
+constexpr size_t kMaxSingleDrops = 6;
+constexpr int kMaxAddRounds = 8;
+
+// What one more layer and one more hop cost on device m: "slowest" for device selection.
+double layer_cost(const CostModel& cm, int m) {
+  const DeviceCoeffs& c = cm.devices[static_cast<size_t>(m)];
+  const double disk = c.disk_bytes_per_ms > 0 ? c.layer_bytes / c.disk_bytes_per_ms : 1e12;
+  return c.cpu_compute_ms + c.cpu_memory_ms + c.hop_ms + disk;
+}
+
 // Device selection: from `set`, repeatedly drop the devices whose window is the minimum (together, and each
 // alone), move to the best resulting set, down to the head alone. Search keeps the best plan seen.
 void select_devices(Search& search, const CostModel& cm, Mask set, int head) {
@@ -82,8 +92,7 @@ void select_devices(Search& search, const CostModel& cm, Mask set, int head) {
       int slowest = -1;
       double worst = -1;
       for (int m = 0; m < static_cast<int>(cm.devices.size()); ++m) {
-        const DeviceCoeffs& c = cm.devices[static_cast<size_t>(m)];
-        const double cost = c.cpu_compute_ms + c.cpu_memory_ms + c.hop_ms;
+        const double cost = layer_cost(cm, m);
         if (m != head && (set >> m & 1) && cost > worst) {
           worst = cost;
           slowest = m;
@@ -107,13 +116,15 @@ void select_devices(Search& search, const CostModel& cm, Mask set, int head) {
       for (int m = 0; m < 64; ++m)
         if (m != head && (set >> m & 1)) drop.push_back(m);
 
-    std::vector<Mask> options;
+    // Candidate sets: without all of them, and without each of the slowest few alone (every one of them would
+    // make a 64-device search quadratic in ILP solves).
     Mask all = set;
-    for (int m : drop) {
-      options.push_back(set & ~(Mask{1} << m));
-      all &= ~(Mask{1} << m);
-    }
-    if (drop.size() > 1) options.push_back(all);
+    for (int m : drop) all &= ~(Mask{1} << m);
+    std::sort(drop.begin(), drop.end(), [&](int x, int y) { return layer_cost(cm, x) > layer_cost(cm, y); });
+    if (drop.size() > kMaxSingleDrops) drop.resize(kMaxSingleDrops);
+    std::vector<Mask> options;
+    for (int m : drop) options.push_back(set & ~(Mask{1} << m));
+    if (all != options.back()) options.push_back(all);
 
     std::optional<Mask> next;
     const Plan* next_plan = nullptr;
@@ -129,6 +140,24 @@ void select_devices(Search& search, const CostModel& cm, Mask set, int head) {
       next = options.back();  // nothing plannable one device at a time: drop all of them and go on
     }
     set = *next;
+  }
+}
+
+// Local search after the drop chain: add back, one at a time, the devices the best plan leaves out (the most
+// promising few first) while that improves it. The chain drops devices in groups and never reconsiders.
+void add_back(Search& search, const CostModel& cm, Mask eligible) {
+  for (int round = 0; round < kMaxAddRounds && search.best(); ++round) {
+    Mask best_set = 0;
+    for (int m = 0; m < static_cast<int>(cm.devices.size()); ++m)
+      if (search.best()->devices[static_cast<size_t>(m)].selected) best_set |= Mask{1} << m;
+    std::vector<int> out;
+    for (int m = 0; m < static_cast<int>(cm.devices.size()); ++m)
+      if ((eligible >> m & 1) && !(best_set >> m & 1)) out.push_back(m);
+    std::sort(out.begin(), out.end(), [&](int x, int y) { return layer_cost(cm, x) < layer_cost(cm, y); });
+    if (out.size() > kMaxSingleDrops) out.resize(kMaxSingleDrops);
+    const double before = search.best()->predicted_ms_per_token;
+    for (int m : out) search.solve(best_set | Mask{1} << m);
+    if (search.best()->predicted_ms_per_token >= before) return;
   }
 }
 
@@ -211,7 +240,10 @@ Result<Plan> halda(std::span<const DeviceProfile> devices, const ModelStats& mod
                          "the model has {} layers and {} devices would each need at least one: enable device "
                          "selection or list fewer devices",
                          L, std::popcount(eligible));
-  if (o.device_selection) select_devices(search, cm, eligible, head);
+  if (o.device_selection) {
+    select_devices(search, cm, eligible, head);
+    add_back(search, cm, eligible);
+  }
 
   if (!search.best()) return Status::error(Status::Code::invalid, "no plan: {}", diagnose_infeasible(cm, devices, model, o));
   Plan plan = *search.best();

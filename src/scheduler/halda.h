@@ -4,9 +4,10 @@
 //   for each candidate device set S (starting with every device that can hold one layer):
 //     for each k dividing n_layer with n_layer / k >= |S|: solve the integer program (scheduler/ilp.h),
 //       evaluate its solution with the latency model (scheduler/evaluate.h), keep the best k;
-//   device selection: drop the devices whose window is the plan's minimum (all together, and each alone),
-//     re-plan each candidate set, move to the best one, and repeat down to the head alone; the best plan
-//     seen wins (ties: fewer devices, then smaller k).
+//   device selection: drop the devices whose window is the plan's minimum (all together, and each of the six
+//     slowest of them alone), re-plan each candidate set, move to the best one, and repeat down to the head
+//     alone; then add back, one at a time, left-out devices while that helps (the six most promising per
+//     round). The best plan seen wins (ties: fewer devices, then smaller k).
 #pragma once
 
 #include <span>
