@@ -2,11 +2,11 @@
 //
 // matmul turns x (f32) into the activation format the weight type's dot product wants, once per call:
 //
-//   act_f32    x as is (F32, F16, BF16 weights: products in f32, exact up to summation order)
-//   act_q8_32  blocks of 32: x[i] ≈ d * qs[i] with d = max|x| / 127; s = d * Σ qs  (Q4_0, Q4_1, Q5_0, Q5_1,
-//              Q8_0, IQ4_NL). With s a weight's offset or min costs one multiply per block:
-//              Σ (dw*u + bw) * (da*q) = dw*da * Σ u*q + bw * s.
-//   act_q8_K   block_q8_K of tensor/blocks.h: 256 values, d = max|x| / 127, bsums = sums of 16 (K-quants).
+//   f32    x as is (F32, F16, BF16 weights: products in f32, exact up to summation order)
+//   q8_32  blocks of 32: x[i] ≈ d * qs[i] with d = max|x| / 127; s = d * Σ qs  (Q4_0, Q4_1, Q5_0, Q5_1,
+//          Q8_0, IQ4_NL). With s a weight's offset or min costs one multiply per block:
+//          Σ (dw*u + bw) * (da*q) = dw*da * Σ u*q + bw * s.
+//   q8_K   block_q8_K of tensor/blocks.h: 256 values, d = max|x| / 127, bsums = sums of 16 (K-quants).
 //
 // Quantizing is symmetric to ±127 (never -128) and rounds to nearest even, and every instruction set's
 // quantizer gives bit-identical blocks, so SIMD and scalar results differ only by the summation order.

@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "kernels/thread_pool.h"
+#include "kernels/kernels.h"
 
 namespace prima::kernels {
 namespace {
