@@ -18,8 +18,10 @@ struct TransportOptions {
   Millis connect_timeout{2000};    // one TCP connect attempt (ZMQ_CONNECT_TIMEOUT); ZMQ keeps retrying
   Millis handshake_timeout{5000};  // ZMTP greeting/handshake (ZMQ_HANDSHAKE_IVL)
   Millis zmtp_heartbeat{2000};     // ZMTP keepalive (ZMQ_HEARTBEAT_IVL): reaps half-open TCP connections
-  Millis zmtp_timeout{30000};      // ... after this much silence (ZMQ_HEARTBEAT_TIMEOUT and _TTL). Liveness that
-                                   // matters is the application heartbeat (heartbeat.h), seconds not minutes.
+  Millis zmtp_timeout{60000};      // ... after this much silence (ZMQ_HEARTBEAT_TIMEOUT and _TTL). Must exceed the
+                                   // time one frame takes on the slowest link (16 MiB at 5 Mbit/s: 27 s): a reset
+                                   // mid-frame drops the queued frames silently. Fast liveness is the application
+                                   // heartbeat's job (heartbeat.h), on a connection of its own.
   Millis linger{1000};             // how long unsent messages may outlive a closed socket (never forever)
   int send_hwm = 64;               // messages queued per peer before a send waits (activations: 16 MiB each)
   int recv_hwm = 64;
