@@ -75,7 +75,7 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
     return;
   }
   std::atomic<int64_t> next{0};
-  pool.run([&](int, int) {
+  pool.run_shared([&](int, int) {  // a late worker is skipped, not waited for
     for (int64_t it; (it = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) do_item(it);
   });
 }

@@ -3,6 +3,11 @@
 //   ThreadPool pool(n_threads);                  // n_threads - 1 workers are started; the caller is thread 0
 //   pool.run([&](int ith, int nth) { ... });     // runs fn(ith, nth) for ith = 0..nth-1, the caller doing
 //                                                 // ith 0; returns when every thread has finished
+//   pool.run_shared([&](int ith, int nth) { ... });  // the same for work-sharing jobs (threads take items from
+//                                                 // a shared counter, any thread may do any item): a worker
+//                                                 // that has not started when the caller's fn returns is
+//                                                 // skipped, so a descheduled or still-sleeping worker never
+//                                                 // delays the caller (fn may run on fewer than nth threads)
 //
 // - One caller at a time: run() is not reentrant and must not be called concurrently on one pool.
 // - fn must not throw (kernels don't); an exception escaping a worker terminates the process.
@@ -18,6 +23,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -35,9 +41,11 @@ class ThreadPool {
 
   template <class F>
   void run(F&& fn) {
-    using Fn = std::remove_reference_t<F>;
-    run_impl([](void* ctx, int ith, int nth) { (*static_cast<Fn*>(ctx))(ith, nth); },
-             const_cast<void*>(static_cast<const void*>(&fn)));
+    run_impl(trampoline<std::remove_reference_t<F>>, const_cast<void*>(static_cast<const void*>(&fn)), false);
+  }
+  template <class F>
+  void run_shared(F&& fn) {
+    run_impl(trampoline<std::remove_reference_t<F>>, const_cast<void*>(static_cast<const void*>(&fn)), true);
   }
 
   static constexpr int kScratchSlots = 4;
@@ -45,25 +53,35 @@ class ThreadPool {
   void* scratch(size_t bytes, int slot = 0);
 
   // How long idle workers (and the caller waiting for them) spin before sleeping. 0 = sleep at once.
-  void set_spin_us(int us) { spin_ns_ = static_cast<int64_t>(us) * 1000; }
+  void set_spin_us(int us) { spin_ns_.store(static_cast<int64_t>(us) * 1000, std::memory_order_relaxed); }
 
  private:
   using Call = void (*)(void* ctx, int ith, int nth);
-  void run_impl(Call call, void* ctx);
+  template <class Fn>
+  static void trampoline(void* ctx, int ith, int nth) {
+    (*static_cast<Fn*>(ctx))(ith, nth);
+  }
+  void run_impl(Call call, void* ctx, bool shared);
   void worker(int ith);
 
   int n_threads_;
-  int64_t spin_ns_ = 50'000;
+  std::atomic<int64_t> spin_ns_{50'000};
   std::vector<std::thread> threads_;
 
   // The job of the current generation.
   Call call_ = nullptr;
   void* ctx_ = nullptr;
+  // Per worker: the last generation it took part in, or was skipped for (run_shared). Whoever moves it from
+  // generation - 1 to generation (the worker starting, or the caller skipping it) accounts for it in pending_.
+  struct alignas(64) Slot {
+    std::atomic<uint32_t> gen{0};
+  };
+  std::unique_ptr<Slot[]> slots_;
   alignas(64) std::atomic<uint32_t> generation_{0};  // bumped by run(); workers wait for it to change
   alignas(64) std::atomic<int> pending_{0};          // workers still running the current job
   alignas(64) std::atomic<int> sleepers_{0};         // workers blocked in generation_.wait()
   std::atomic<bool> caller_sleeping_{false};
-  bool stop_ = false;
+  std::atomic<bool> stop_{false};  // read by workers that may have been skipped (no happens-before)
 
   struct Scratch {
     std::vector<unsigned char> bytes;

@@ -108,3 +108,53 @@ TEST(ThreadPool, ScratchSlotsAreIndependent) {
 
 }  // namespace
 }  // namespace prima::kernels
+
+namespace prima::kernels {
+namespace {
+
+TEST(ThreadPool, RunSharedCoversAllItemsAndMixesWithRun) {
+  // Alternate work-sharing runs (late workers skipped) and full runs (every thread must run) back to back,
+  // with and without spinning, so that workers get skipped, wake up late, and take part again.
+  for (int spin : {0, 50}) {
+    ThreadPool pool(3);
+    pool.set_spin_us(spin);
+    std::vector<int> items(300);
+    int full_runs = 0;
+    for (int rep = 0; rep < 2000; ++rep) {
+      std::atomic<int> next{0};
+      pool.run_shared([&](int, int) {
+        for (int i; (i = next.fetch_add(1)) < static_cast<int>(items.size());) items[i] += 1;
+      });
+      if (rep % 3 == 0) {
+        std::atomic<int> ran{0};
+        pool.run([&](int, int) { ran.fetch_add(1); });
+        ASSERT_EQ(ran.load(), 3);
+        ++full_runs;
+      }
+    }
+    for (int v : items) ASSERT_EQ(v, 2000);
+  }
+}
+
+TEST(ThreadPool, RunSharedDoesNotWaitForSleepingWorkers) {
+  ThreadPool pool(2);
+  pool.set_spin_us(0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the worker is asleep
+  std::atomic<int> ran_by_worker{0};
+  for (int rep = 0; rep < 100; ++rep) {
+    pool.run_shared([&](int ith, int) {
+      if (ith != 0) {
+        ran_by_worker.fetch_add(1);
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+    });
+  }
+  // Whether the worker joined some runs depends on timing; the point is that every run returned and any
+  // worker that started finished before its run returned (else the counter could change below).
+  const int seen = ran_by_worker.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(ran_by_worker.load(), seen);
+}
+
+}  // namespace
+}  // namespace prima::kernels
