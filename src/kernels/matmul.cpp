@@ -38,8 +38,10 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
     if (n_tok < 2 * nth) {
       for (int64_t t = 0; t < n_tok; ++t) quantize(x + t * w.n_in, buf + t * a_stride, w.n_in);
     } else {
-      pool.run([&](int ith, int n) {
-        for (int64_t t = ith; t < n_tok; t += n) quantize(x + t * w.n_in, buf + t * a_stride, w.n_in);
+      std::atomic<int64_t> next{0};
+      pool.run_shared([&](int, int) {
+        for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < n_tok;)
+          quantize(x + t * w.n_in, buf + t * a_stride, w.n_in);
       });
     }
     act = buf;
