@@ -65,7 +65,9 @@ StreamResult stream_file(const MemOptions& o, const MemoryBudget& budget, Prefet
   PRIMA_CHECK(advise_access(map, ByteRanges::whole(map.size()), access).is_ok(), "{}: madvise failed", o.file);
   const uint64_t page = page_size();
   const uint64_t want = o.window_mib > 0 ? static_cast<uint64_t>(o.window_mib * 1048576.0) : budget.available_bytes / 4;
-  r.window_bytes = std::max<uint64_t>(want / page * page, page);
+  r.window_bytes = std::max<uint64_t>(want / page * page, 1 << 20);
+  PRIMA_CHECK(map.size() / r.window_bytes < 4096, "{}: {} windows of {}: use a larger --window", o.file,
+              map.size() / r.window_bytes + 1, format_bytes(r.window_bytes));
   std::vector<ByteRanges> windows;
   std::vector<uint64_t> sizes;
   for (uint64_t off = 0; off < map.size(); off += r.window_bytes) {
@@ -140,7 +142,7 @@ CommandMain setup(CLI::App& sub) {
   sub.add_flag("--no-probe", o->no_probe, "skip the disk probe");
   sub.add_option("--mem", o->mem_gib, "available memory in GiB, instead of what the OS says")->check(CLI::Range(0.0, 1e6));
   sub.add_flag("--stream", o->stream, "read --file through the mapping window by window and report the cost");
-  sub.add_option("--window", o->window_mib, "--stream: window size in MiB (default: a quarter of available)")
+  sub.add_option("--window", o->window_mib, "--stream: window size in MiB (default: a quarter of available, at least 1)")
       ->check(CLI::Range(0.0, 1e7));
   sub.add_option("--prefetch", o->prefetch, "--stream: off, willneed (on) or touch")
       ->check(CLI::IsMember({"off", "on", "willneed", "touch"}));
