@@ -52,7 +52,9 @@ TEST_F(Mapping, ReplanChangesWhatIsOwned) {
 using MappingDeathTest = Mapping;
 
 TEST_F(MappingDeathTest, TouchingAPageNotOwnedFaults) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // "fast": the child is a fork of this process, no re-run of SetUp (which would create a temp file the dying
+  // child never removes). No other thread runs here.
+  GTEST_FLAG_SET(death_test_style, "fast");
   ByteRanges owned;
   owned.add(0, P);
   MappedFile m = MappedFile::open(file_->path(), owned);
