@@ -160,6 +160,11 @@ ChatTemplate ChatTemplate::from_string(std::string_view tmpl, std::string bos_te
     t.think_prompt_ = !has_tmpl || contains(norm, "<\xEF\xBD\x9C" "Assistant\xEF\xBD\x9C><think>\n");
     t.strip_think_ = !has_tmpl || contains(norm, "</think>");
     t.join_systems_ = contains(norm, "is_first_sp");
+  } else if (t.family_ == "mistral" && has_tmpl) {
+    if (contains(norm, "' [INST] ' + system_message"))
+      t.mistral_style_ = 1;
+    else if (contains(norm, "' [/INST]'"))
+      t.mistral_style_ = 0;
   } else if (t.family_ == "llama3") {
     // Llama 3.1+: a system header with the knowledge cut-off and the date is always written.
     if (contains(norm, "Cutting Knowledge Date: ")) {
@@ -261,7 +266,7 @@ std::string ChatTemplate::render(std::span<const ChatMessage> msgs, bool add_gen
           out += " " + eos_;
         }
       }
-    } else {
+    } else if (mistral_style_ == 3) {
       out += bos_;
       for (size_t i = 0; i < turns.size(); ++i) {
         if (turns[i].role == "user") {
@@ -272,6 +277,19 @@ std::string ChatTemplate::render(std::span<const ChatMessage> msgs, bool add_gen
         } else {
           out += " ";
           out += strip(turns[i].content);
+          out += eos_;
+        }
+      }
+    } else {  // v1 and v0.1: the system message joins the first user turn
+      const char* open = mistral_style_ == 1 ? " [INST] " : "[INST] ";
+      out += bos_;
+      for (size_t i = 0; i < turns.size(); ++i) {
+        if (turns[i].role == "user") {
+          out += open;
+          if (i == 0 && has_system) out += msgs[0].content + "\n\n";
+          out += turns[i].content + " [/INST]";
+        } else {
+          out += mistral_style_ == 1 ? " " + turns[i].content : turns[i].content;
           out += eos_;
         }
       }

@@ -18,6 +18,10 @@
 //               <s>[INST] <<SYS>>\nS\n<</SYS>>\n\nU1 [/INST] A1 </s><s>[INST] U2 [/INST]
 //   mistral     "[INST]" without "<<SYS>>"  (Mistral v0.3 / Nemo style: system joins the last user turn)
 //               <s>[INST] U1[/INST] A1</s>[INST] S\n\nU2[/INST]
+//               variants read from the template: "v1" (' [INST] ' + system_message: system joins the first
+//               user turn)  <s> [INST] S\n\nU1 [/INST] A1</s> [INST] U2 [/INST]
+//               and the original v0.1 (' [/INST]' without a system message; we put S before the first
+//               user turn as v1 does, where that template raises)  <s>[INST] S\n\nU1 [/INST]A1</s>[INST] U2 [/INST]
 // Templates that ignore add_generation_prompt (some GGUFs always end with the assistant header) are
 // honoured: the header is then always added. llama2 and mistral have no generation prompt and require
 // user/assistant turns to alternate (prima::Error otherwise, as their templates raise).
@@ -66,6 +70,7 @@ class ChatTemplate {
   bool strip_think_ = false;         // drop "...</think>" from assistant turns
   bool strip_think_lstrip_ = false;  // ... and the newlines after it (QwQ)
   bool join_systems_ = false;        // deepseek-r1: several system messages joined by "\n\n"
+  int mistral_style_ = 3;            // 3: v0.3, 1: v1 (cookbook), 0: original v0.1
 };
 
 // Renders and tokenizes a conversation (parse_special on), with exactly one BOS at the start when the

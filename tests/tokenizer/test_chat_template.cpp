@@ -175,6 +175,24 @@ TEST(ChatTemplate, Mistral) {
   EXPECT_THROW((void)t.render(bad, true), Error);
 }
 
+// Mistral "v1" (mistralai cookbook; Mistral-7B-Instruct-v0.2 later revisions): system joins the first user turn.
+constexpr const char* kMistralV1 =
+    R"({%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content'] %}{%- set loop_messages = messages[1:] %}{%- else %}{%- set loop_messages = messages %}{%- endif %}{{- bos_token }}{%- for message in loop_messages %}{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{- raise_exception('After the optional system message, conversation roles must alternate user/assistant/user/assistant/...') }}{%- endif %}{%- if message['role'] == 'user' %}{%- if loop.first and system_message is defined %}{{- ' [INST] ' + system_message + '\n\n' + message['content'] + ' [/INST]' }}{%- else %}{{- ' [INST] ' + message['content'] + ' [/INST]' }}{%- endif %}{%- elif message['role'] == 'assistant' %}{{- ' ' + message['content'] + eos_token}}{%- else %}{{- raise_exception('Only user and assistant roles are supported, with the exception of an initial optional system message!') }}{%- endif %}{%- endfor %})";
+
+// The original Mistral-7B-Instruct-v0.1 template (no system message).
+constexpr const char* kMistralV01 =
+    R"({{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %})";
+
+TEST(ChatTemplate, MistralVariants) {
+  const auto v1 = ChatTemplate::from_string(kMistralV1, "<s>", "</s>");
+  EXPECT_EQ(v1.name(), "mistral");
+  EXPECT_EQ(v1.render(kConversation, true), "<s> [INST] You are terse.\n\nHello! [/INST]  Hi there. </s> [INST] Who are you? [/INST]");
+  const auto v01 = ChatTemplate::from_string(kMistralV01, "<s>", "</s>");
+  const std::vector<ChatMessage> no_system(kConversation.begin() + 1, kConversation.end());
+  EXPECT_EQ(v01.render(no_system, true), "<s>[INST] Hello! [/INST] Hi there. </s>[INST] Who are you? [/INST]");
+  EXPECT_EQ(v01.render(kConversation, true), "<s>[INST] You are terse.\n\nHello! [/INST] Hi there. </s>[INST] Who are you? [/INST]");
+}
+
 // ---- Recognition failures and the override.
 TEST(ChatTemplate, UnknownTemplateNamesTheWayOut) {
   try {
