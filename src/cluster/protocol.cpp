@@ -324,6 +324,8 @@ Result<Message> decode(std::span<const uint8_t> frame) {
     return Status::error(Status::Code::protocol, e.what());
   } catch (const std::bad_alloc&) {
     return Status::error(Status::Code::protocol, "{} message: out of memory while decoding", msg_type_name(type));
+  } catch (const std::exception& e) {  // not expected: decode must never throw out, whatever the input
+    return Status::error(Status::Code::protocol, "{} message: {}", msg_type_name(type), e.what());
   }
 }
 
