@@ -4,6 +4,7 @@
 // "model", "n_ctx" and "baselines").
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -27,7 +28,7 @@ namespace {
 struct PlanCliOptions {
   std::string model;
   std::string profiles;
-  int n_ctx = 4096;
+  int n_ctx = 0;  // 0: 4096, or the model's training context if smaller
   int n_past = -1;
   std::vector<int> k_values;
   bool no_select = false;
@@ -73,7 +74,9 @@ CommandMain setup(CLI::App& sub) {
   sub.add_option("-m,--model", o->model, "GGUF model file")->required();
   sub.add_option("--profiles", o->profiles, "cluster file: device profiles in ring order, head last (docs/profiles.md)")
       ->required();
-  sub.add_option("--n-ctx", o->n_ctx, "context length to reserve the KV cache for")->check(CLI::Range(1, 1 << 24));
+  sub.add_option("--n-ctx", o->n_ctx,
+                 "context length to reserve the KV cache for (default 4096, or the model's if smaller)")
+      ->check(CLI::Range(1, 1 << 24));
   sub.add_option("--n-past", o->n_past, "cached tokens a decode step attends to (default: n-ctx / 2)")
       ->check(CLI::Range(0, 1 << 24));
   sub.add_option("--k", o->k_values, "cycle counts to consider, comma-separated (default: every divisor of the layers)")
@@ -89,8 +92,9 @@ CommandMain setup(CLI::App& sub) {
     const auto file = gguf::File::open(o->model);
     const scheduler::ModelStats stats = model::compute_stats(file);
 
+    const int n_ctx = o->n_ctx > 0 ? o->n_ctx : (stats.n_ctx_train > 0 ? std::min(4096, stats.n_ctx_train) : 4096);
     scheduler::PlanOptions po;
-    po.n_ctx = o->n_ctx;
+    po.n_ctx = n_ctx;
     po.n_past = o->n_past;
     po.k_values = o->k_values;
     po.device_selection = !o->no_select;
@@ -99,18 +103,16 @@ CommandMain setup(CLI::App& sub) {
     auto plan = scheduler::halda(devs, stats, po);
     if (!plan) fail("{}", plan.status().message());
 
-    const auto even = best_baseline(devs, stats, po, [&](int k) {
-      return scheduler::even_split(static_cast<int>(devs.size()), stats.n_layer, k);
-    });
-    const auto mem = best_baseline(devs, stats, po, [&](int k) {
-      return scheduler::memory_proportional_split(devs, stats.n_layer, k);
-    });
+    const auto even = best_baseline(
+        devs, stats, po, [&](int k) { return scheduler::even_split(static_cast<int>(devs.size()), stats.n_layer, k); });
+    const auto mem = best_baseline(devs, stats, po,
+                                   [&](int k) { return scheduler::memory_proportional_split(devs, stats.n_layer, k); });
 
     if (o->json) {
       nlohmann::json j = scheduler::plan_to_json(*plan);
-      j["model"] = {{"path", o->model},        {"name", stats.name},       {"arch", stats.arch},
-                    {"n_layer", stats.n_layer}, {"n_embd", stats.n_embd},   {"weight_bytes", stats.weight_bytes}};
-      j["n_ctx"] = o->n_ctx;
+      j["model"] = {{"path", o->model},         {"name", stats.name},     {"arch", stats.arch},
+                    {"n_layer", stats.n_layer}, {"n_embd", stats.n_embd}, {"weight_bytes", stats.weight_bytes}};
+      j["n_ctx"] = n_ctx;
       auto baseline = [](const std::optional<Baseline>& b) {
         return b ? nlohmann::json{{"k", b->k}, {"predicted_ms_per_token", std::round(b->ms * 1e3) / 1e3}}
                  : nlohmann::json(nullptr);
@@ -121,12 +123,14 @@ CommandMain setup(CLI::App& sub) {
     }
 
     fmt::print("model:   {} ({}), {} layers, n_embd {}, {}; n_ctx {}\n", stats.name, stats.arch, stats.n_layer,
-               stats.n_embd, format_bytes(stats.weight_bytes), o->n_ctx);
+               stats.n_embd, format_bytes(stats.weight_bytes), n_ctx);
     fmt::print("cluster: {} devices from {}, head '{}'\n", devs.size(), o->profiles, devs.back().name);
     fmt::print("{}", scheduler::plan_table(*plan));
     auto line = [](const char* what, const std::optional<Baseline>& b) {
-      if (b) fmt::print("{}: {:.1f} ms/token at best (k = {})\n", what, b->ms, b->k);
-      else fmt::print("{}: no k where it fits with every device computing\n", what);
+      if (b)
+        fmt::print("{}: {:.1f} ms/token at best (k = {})\n", what, b->ms, b->k);
+      else
+        fmt::print("{}: no k where it fits with every device computing\n", what);
     };
     fmt::print("\nfor comparison, with the same model:\n");
     line("  even split              ", even);

@@ -2,7 +2,6 @@
 // Clusters are random but fixed (seeded): mixed OSs, memory 1-16 GiB, disks 0.5-3.5 GB/s, CPUs 10-160
 // GFLOP/s, Wi-Fi-like links of 1-11 ms. Counters: ILP solves per plan, selected devices, k, predicted ms.
 #include <benchmark/benchmark.h>
-
 #include <fmt/format.h>
 
 #include <random>

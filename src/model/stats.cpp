@@ -51,8 +51,8 @@ scheduler::ModelStats compute_stats(const gguf::File& f, uint64_t kv_type_bytes)
   s.n_head_kv = checked_dim(f.find_u32(a + "attention.head_count_kv").value_or(static_cast<uint32_t>(s.n_head)), path,
                             a + "attention.head_count_kv", static_cast<uint64_t>(s.n_head));
   const auto key_length = f.find_u32(a + "attention.key_length");
-  s.n_embd_head = key_length ? checked_dim(*key_length, path, a + "attention.key_length", 1u << 16)
-                             : s.n_embd / s.n_head;
+  s.n_embd_head =
+      key_length ? checked_dim(*key_length, path, a + "attention.key_length", 1u << 16) : s.n_embd / s.n_head;
   PRIMA_CHECK(s.n_embd_head >= 1, "{}: n_embd {} is smaller than the head count {}", path, s.n_embd, s.n_head);
   s.n_ff = static_cast<int>(f.find_u32(a + "feed_forward_length").value_or(0));
   s.n_ctx_train = static_cast<int>(f.find_u32(a + "context_length").value_or(0));

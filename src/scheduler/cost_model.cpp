@@ -68,8 +68,8 @@ Result<CostModel> CostModel::build(std::span<const DeviceProfile> devices, const
     if (!cpu) return cpu.status();
     const double cpu_attn = attention_throughput(d.cpu_decode_flops);
     c.cpu_compute_ms = *cpu + (cpu_attn > 0 ? attn_flops / cpu_attn * 1e3 : 0);
-    c.cpu_memory_ms = memory_excess_ms(static_cast<double>(layer.bytes) + kv_read, d.memory_read_bandwidth,
-                                       c.cpu_compute_ms);
+    c.cpu_memory_ms =
+        memory_excess_ms(static_cast<double>(layer.bytes) + kv_read, d.memory_read_bandwidth, c.cpu_compute_ms);
 
     if (d.gpu.usable()) {
       auto gpu = matmul_ms(layer.flops_by_type, d.gpu.decode_flops, d.name, "gpu.decode");
@@ -77,8 +77,8 @@ Result<CostModel> CostModel::build(std::span<const DeviceProfile> devices, const
       const double gpu_attn = attention_throughput(d.gpu.decode_flops);
       c.gpu = true;
       c.gpu_compute_ms = *gpu + (gpu_attn > 0 ? attn_flops / gpu_attn * 1e3 : 0);
-      c.gpu_memory_ms = memory_excess_ms(static_cast<double>(layer.bytes) + kv_read, d.gpu.read_bandwidth,
-                                         c.gpu_compute_ms);
+      c.gpu_memory_ms =
+          memory_excess_ms(static_cast<double>(layer.bytes) + kv_read, d.gpu.read_bandwidth, c.gpu_compute_ms);
       c.vram_bytes = static_cast<double>(d.gpu.vram_bytes);
       c.gpu_fixed_bytes = static_cast<double>(model.work_bytes(o.n_ctx, false));
     }

@@ -28,12 +28,12 @@ struct DeviceCoeffs {
   double head_memory_ms = 0;   // u_out
 
   // Bytes.
-  double layer_bytes = 0;    // b: weights of one layer
-  double kv_bytes = 0;       // kv: KV cache of one layer at n_ctx
-  double extra_bytes = 0;    // e: resident every token besides layers (output layer at the head, other tensors)
-  double fixed_bytes = 0;    // f: work buffers + overhead (private)
-  double avail_bytes = 0;    // A: available memory
-  double vram_bytes = 0;     // V: GPU memory
+  double layer_bytes = 0;  // b: weights of one layer
+  double kv_bytes = 0;     // kv: KV cache of one layer at n_ctx
+  double extra_bytes = 0;  // e: resident every token besides layers (output layer at the head, other tensors)
+  double fixed_bytes = 0;  // f: work buffers + overhead (private)
+  double avail_bytes = 0;  // A: available memory
+  double vram_bytes = 0;   // V: GPU memory
   double gpu_fixed_bytes = 0;
 
   double disk_bytes_per_ms = 0;  // s: overflow re-read speed by OS (0: cannot stream weights)

@@ -4,10 +4,14 @@ namespace prima::scheduler {
 
 std::string_view os_name(Os os) {
   switch (os) {
-    case Os::Linux: return "linux";
-    case Os::MacOS: return "macos";
-    case Os::Android: return "android";
-    case Os::Windows: return "windows";
+    case Os::Linux:
+      return "linux";
+    case Os::MacOS:
+      return "macos";
+    case Os::Android:
+      return "android";
+    case Os::Windows:
+      return "windows";
   }
   return "linux";
 }
@@ -27,9 +31,11 @@ std::optional<double> throughput_for(const TypeThroughput& t, std::string_view t
 double DeviceProfile::overflow_read_speed() const {
   switch (os) {
     case Os::Linux:
-    case Os::Android: return disk_seq_read;
+    case Os::Android:
+      return disk_seq_read;
     case Os::MacOS:
-    case Os::Windows: return disk_rand_read;
+    case Os::Windows:
+      return disk_rand_read;
   }
   return disk_seq_read;
 }

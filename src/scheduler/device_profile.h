@@ -27,10 +27,10 @@ using TypeThroughput = std::map<std::string, double, std::less<>>;
 std::optional<double> throughput_for(const TypeThroughput& t, std::string_view type);
 
 struct GpuProfile {
-  std::string name;               // empty: no GPU
-  uint64_t vram_bytes = 0;        // free VRAM for weights, KV cache and buffers
-  TypeThroughput decode_flops;    // matrix-vector FLOP/s per weight type
-  double read_bandwidth = 0;      // VRAM read bytes/s (0: unknown, no memory-bandwidth term)
+  std::string name;             // empty: no GPU
+  uint64_t vram_bytes = 0;      // free VRAM for weights, KV cache and buffers
+  TypeThroughput decode_flops;  // matrix-vector FLOP/s per weight type
+  double read_bandwidth = 0;    // VRAM read bytes/s (0: unknown, no memory-bandwidth term)
 
   bool usable() const { return vram_bytes > 0 && !decode_flops.empty(); }
 };

@@ -19,7 +19,8 @@ Status check_assignment(const CostModel& cm, const Assignment& a) {
   for (size_t m = 0; m < n; ++m) {
     const int w = a.windows[m];
     const int g = a.gpu_layers.empty() ? 0 : a.gpu_layers[m];
-    if (w < 0 || w > cm.n_layer) return Status::error(Status::Code::invalid, "window {} of device {} is out of range", w, m);
+    if (w < 0 || w > cm.n_layer)
+      return Status::error(Status::Code::invalid, "window {} of device {} is out of range", w, m);
     if (g < 0 || g > w)
       return Status::error(Status::Code::invalid, "device {}: {} GPU layers in a window of {}", m, g, w);
     if (g > 0 && !cm.devices[m].gpu)
@@ -29,13 +30,12 @@ Status check_assignment(const CostModel& cm, const Assignment& a) {
   if (a.windows[static_cast<size_t>(cm.head)] < 1)
     return Status::error(Status::Code::invalid, "the head (last device) must have a window of at least 1");
   if (sum * a.k != cm.n_layer)
-    return Status::error(Status::Code::invalid, "windows sum to {} and k = {}: {} layers, the model has {}", sum,
-                         a.k, sum * a.k, cm.n_layer);
+    return Status::error(Status::Code::invalid, "windows sum to {} and k = {}: {} layers, the model has {}", sum, a.k,
+                         sum * a.k, cm.n_layer);
   return Status::ok();
 }
 
 uint64_t bytes(double b) { return b <= 0 ? 0 : static_cast<uint64_t>(std::llround(b)); }
-
 
 // The token time T and each device's pinned bytes for fixed windows: the smallest T such that every device can
 // read its non-pinned weights within T (busy: compute + D / s <= T) while the ring's serial path, with the
@@ -162,6 +162,10 @@ Plan evaluate(const CostModel& cm, std::span<const DeviceProfile> devices, const
       p.bottleneck = static_cast<int>(m);
     }
   }
+  if (p.predicted_ms_per_token - p.ring_ms <= 1e-7 * p.predicted_ms_per_token) {  // bisection rounding, not a wait
+    p.predicted_ms_per_token = p.ring_ms;
+    p.bottleneck = -1;
+  }
   p.disk_wait_ms = p.predicted_ms_per_token - p.ring_ms;
   if (p.bottleneck >= 0) p.devices[static_cast<size_t>(p.bottleneck)].terms.disk_ms += p.disk_wait_ms;
   for (const auto& d : p.devices) p.terms += d.terms;
@@ -205,7 +209,8 @@ Assignment memory_proportional_split(std::span<const DeviceProfile> devices, int
     given += a.windows[static_cast<size_t>(m)];
     remainders.emplace_back(share - std::floor(share), m);
   }
-  std::stable_sort(remainders.begin(), remainders.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  std::stable_sort(remainders.begin(), remainders.end(),
+                   [](const auto& x, const auto& y) { return x.first > y.first; });
   for (int r = 0; given < W; ++r, ++given) ++a.windows[static_cast<size_t>(remainders[static_cast<size_t>(r)].second)];
   auto& head = a.windows.back();
   if (head == 0) {  // the head always computes: take a layer from the largest window

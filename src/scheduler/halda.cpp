@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <map>
 #include <limits>
+#include <map>
 #include <optional>
 
 #include "core/format.h"
@@ -205,8 +205,8 @@ Result<Plan> halda(std::span<const DeviceProfile> devices, const ModelStats& mod
   ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
   for (int k : ks)
     if (k < 1 || k > L || L % k != 0)
-      return Status::error(Status::Code::invalid, "k = {} does not divide the model's {} layers (try one of {})", k,
-                           L, fmt::join(divisors(L), ", "));
+      return Status::error(Status::Code::invalid, "k = {} does not divide the model's {} layers (try one of {})", k, L,
+                           fmt::join(divisors(L), ", "));
 
   // Devices that cannot hold even one layer (KV cache, buffers, or no disk to stream from) never join.
   std::vector<std::string> notes;
@@ -218,15 +218,14 @@ Result<Plan> halda(std::span<const DeviceProfile> devices, const ModelStats& mod
       eligible |= Mask{1} << m;
     } else if (m == head) {
       const DeviceCoeffs& hc = cm.devices[static_cast<size_t>(m)];
-      return Status::error(Status::Code::invalid,
-                           "the head '{}' cannot run even one layer: {} (one layer's KV cache at n_ctx = {}: {}, work "
-                           "buffers and overhead: {}, output layer: {}, available: {}); lower --n-ctx or use a "
-                           "bigger head",
-                           devices[static_cast<size_t>(m)].name, c.infeasible, o.n_ctx,
-                           format_bytes(static_cast<uint64_t>(hc.kv_bytes)),
-                           format_bytes(static_cast<uint64_t>(hc.fixed_bytes)),
-                           format_bytes(static_cast<uint64_t>(hc.extra_bytes)),
-                           format_bytes(static_cast<uint64_t>(hc.avail_bytes)));
+      return Status::error(
+          Status::Code::invalid,
+          "the head '{}' cannot run even one layer: {} (one layer's KV cache at n_ctx = {}: {}, work "
+          "buffers and overhead: {}, output layer: {}, available: {}); lower --n-ctx or use a "
+          "bigger head",
+          devices[static_cast<size_t>(m)].name, c.infeasible, o.n_ctx, format_bytes(static_cast<uint64_t>(hc.kv_bytes)),
+          format_bytes(static_cast<uint64_t>(hc.fixed_bytes)), format_bytes(static_cast<uint64_t>(hc.extra_bytes)),
+          format_bytes(static_cast<uint64_t>(hc.avail_bytes)));
     } else {
       notes.push_back(fmt::format("{}: left out, cannot run even one layer: {}", devices[static_cast<size_t>(m)].name,
                                   c.infeasible));
@@ -245,17 +244,18 @@ Result<Plan> halda(std::span<const DeviceProfile> devices, const ModelStats& mod
     add_back(search, cm, eligible);
   }
 
-  if (!search.best()) return Status::error(Status::Code::invalid, "no plan: {}", diagnose_infeasible(cm, devices, model, o));
+  if (!search.best())
+    return Status::error(Status::Code::invalid, "no plan: {}", diagnose_infeasible(cm, devices, model, o));
   Plan plan = *search.best();
   if (plan.predicted_ms_per_token > o.max_ms_per_token) {
     uint64_t disk = 0;
     for (const auto& d : plan.devices) disk += d.disk_bytes;
-    return Status::error(Status::Code::invalid,
-                         "no usable plan: the best one (k = {}, {} devices) predicts {:.1f} s/token, above the limit of "
-                         "{:.1f} s/token: the devices' disks cannot stream the {} per token that do not fit in their "
-                         "memory fast enough (add memory or devices, or lower n_ctx)",
-                         plan.k, plan.n_selected(), plan.predicted_ms_per_token / 1e3, o.max_ms_per_token / 1e3,
-                         format_bytes(disk));
+    return Status::error(
+        Status::Code::invalid,
+        "no usable plan: the best one (k = {}, {} devices) predicts {:.1f} s/token, above the limit of "
+        "{:.1f} s/token: the devices' disks cannot stream the {} per token that do not fit in their "
+        "memory fast enough (add memory or devices, or lower n_ctx)",
+        plan.k, plan.n_selected(), plan.predicted_ms_per_token / 1e3, o.max_ms_per_token / 1e3, format_bytes(disk));
   }
   for (const auto& d : plan.devices)
     if (!d.selected && (eligible >> (&d - plan.devices.data()) & 1))

@@ -28,7 +28,9 @@ class Problem {
     return j;
   }
   // Adds  sum coef * col  (>= lo | <= hi | == both)  with the given terms.
-  void row(std::initializer_list<std::pair<int, double>> terms, double lo, double hi) { row(std::vector(terms), lo, hi); }
+  void row(std::initializer_list<std::pair<int, double>> terms, double lo, double hi) {
+    row(std::vector(terms), lo, hi);
+  }
   void row(const std::vector<std::pair<int, double>>& terms, double lo, double hi) {
     const int i = glp_add_rows(lp_.get(), 1);
     const int type = lo == hi ? GLP_FX : std::isinf(hi) ? GLP_LO : std::isinf(lo) ? GLP_UP : GLP_DB;

@@ -29,7 +29,7 @@ struct IlpSolution {
   bool feasible = false;
   bool optimal = false;  // false: the time limit stopped the search at a feasible solution
   double objective_ms = 0;
-  std::vector<int> windows;     // per device of the cost model (0 for devices not in the set)
+  std::vector<int> windows;  // per device of the cost model (0 for devices not in the set)
   std::vector<int> gpu_layers;
 };
 

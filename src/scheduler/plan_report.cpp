@@ -20,9 +20,12 @@ nlohmann::json plan_to_json(const Plan& p) {
   j["n_layer"] = p.n_layer;
   j["predicted_ms_per_token"] = round3(p.predicted_ms_per_token);
   j["breakdown"] = {
-      {"compute_ms", round3(p.terms.compute_ms)}, {"memory_ms", round3(p.terms.memory_ms)},
-      {"disk_ms", round3(p.terms.disk_ms)},       {"comm_ms", round3(p.terms.comm_ms)},
-      {"ring_ms", round3(p.ring_ms)},             {"disk_wait_ms", round3(p.disk_wait_ms)},
+      {"compute_ms", round3(p.terms.compute_ms)},
+      {"memory_ms", round3(p.terms.memory_ms)},
+      {"disk_ms", round3(p.terms.disk_ms)},
+      {"comm_ms", round3(p.terms.comm_ms)},
+      {"ring_ms", round3(p.ring_ms)},
+      {"disk_wait_ms", round3(p.disk_wait_ms)},
       {"bottleneck", p.bottleneck >= 0 ? json(p.devices[static_cast<size_t>(p.bottleneck)].name) : json(nullptr)},
   };
   j["devices"] = json::array();
@@ -59,8 +62,8 @@ std::string plan_table(const Plan& p) {
   const double tps = p.predicted_ms_per_token > 0 ? 1e3 / p.predicted_ms_per_token : 0;
   s += fmt::format("plan: k = {} cycle{}, {} of {} devices, predicted {:.1f} ms/token ({:.2f} tokens/s)\n", p.k,
                    p.k == 1 ? "" : "s", p.n_selected(), p.devices.size(), p.predicted_ms_per_token, tps);
-  s += fmt::format("      compute {:.1f} ms + memory {:.1f} ms + disk {:.1f} ms + network {:.1f} ms", p.terms.compute_ms,
-                   p.terms.memory_ms, p.terms.disk_ms, p.terms.comm_ms);
+  s += fmt::format("      compute {:.1f} ms + memory {:.1f} ms + disk {:.1f} ms + network {:.1f} ms",
+                   p.terms.compute_ms, p.terms.memory_ms, p.terms.disk_ms, p.terms.comm_ms);
   if (p.bottleneck >= 0)
     s += fmt::format("; the ring waits {:.1f} ms for {}'s disk", p.disk_wait_ms,
                      p.devices[static_cast<size_t>(p.bottleneck)].name);
@@ -73,10 +76,10 @@ std::string plan_table(const Plan& p) {
       s += fmt::format("{:<16} {:>6}   (not selected)\n", d.name, 0);
       continue;
     }
-    s += fmt::format("{:<16} {:>6} {:>6} {:>4} {:>11} {:>11} {:>11} {:>7.1f}ms {:>7.1f}ms {:>7.1f}ms {:>7.1f}ms {:>7.1f}ms\n",
-                     d.name, d.window, d.layers, d.gpu_layers, format_bytes(d.page_cache_bytes),
-                     format_bytes(d.pinned_bytes), format_bytes(d.disk_bytes), d.terms.compute_ms, d.terms.memory_ms,
-                     d.terms.disk_ms, d.terms.comm_ms, d.busy_ms);
+    s += fmt::format(
+        "{:<16} {:>6} {:>6} {:>4} {:>11} {:>11} {:>11} {:>7.1f}ms {:>7.1f}ms {:>7.1f}ms {:>7.1f}ms {:>7.1f}ms\n",
+        d.name, d.window, d.layers, d.gpu_layers, format_bytes(d.page_cache_bytes), format_bytes(d.pinned_bytes),
+        format_bytes(d.disk_bytes), d.terms.compute_ms, d.terms.memory_ms, d.terms.disk_ms, d.terms.comm_ms, d.busy_ms);
   }
   if (!p.best_by_k.empty()) {
     s += "\nbest per k:";

@@ -1,9 +1,8 @@
 #include "scheduler/profile_json.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.h"
@@ -28,29 +27,37 @@ int max_depth(std::string_view text) {
   bool in_string = false, escaped = false;
   for (char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
-    else if (c == ']' || c == '}') --depth;
+    if (c == '"')
+      in_string = true;
+    else if (c == '[' || c == '{')
+      deepest = std::max(deepest, ++depth);
+    else if (c == ']' || c == '}')
+      --depth;
   }
   return deepest;
 }
 
 json parse_text(std::string_view text, std::string_view source) {
-  PRIMA_CHECK(text.size() <= kMaxText, "{}: {} bytes, more than a cluster file can be ({} max)", source,
-              text.size(), kMaxText);
+  PRIMA_CHECK(text.size() <= kMaxText, "{}: {} bytes, more than a cluster file can be ({} max)", source, text.size(),
+              kMaxText);
   PRIMA_CHECK(max_depth(text) <= kMaxDepth, "{}: JSON nested more than {} levels deep", source, kMaxDepth);
   // Duplicate keys are refused: nlohmann would silently keep the last one, and a hand-written file with
   // two "available" entries is a mistake worth reporting.
   std::vector<std::set<std::string>> keys;
   std::string duplicate;
   json::parser_callback_t cb = [&](int /*depth*/, json::parse_event_t ev, json& parsed) {
-    if (ev == json::parse_event_t::object_start) keys.emplace_back();
-    else if (ev == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    if (ev == json::parse_event_t::object_start)
+      keys.emplace_back();
+    else if (ev == json::parse_event_t::object_end && !keys.empty())
+      keys.pop_back();
     else if (ev == json::parse_event_t::key && !keys.empty() && parsed.is_string()) {
       const auto& k = parsed.get_ref<const std::string&>();
       if (!keys.back().insert(k).second && duplicate.empty()) duplicate = k;
@@ -116,8 +123,7 @@ double read_quantity(const json& v, Quantity q, double max, const std::string& p
     if (!parsed) fail("{}: {}: \"{}\": {}", source, path, v.get_ref<const std::string&>(), why);
     x = *parsed;
   } else {
-    fail("{}: {}: expected a number or a string with a unit ({}), got {}", source, path, unit_list(q),
-         type_name_of(v));
+    fail("{}: {}: expected a number or a string with a unit ({}), got {}", source, path, unit_list(q), type_name_of(v));
   }
   PRIMA_CHECK(std::isfinite(x) && x >= 0, "{}: {}: must be a finite value >= 0", source, path);
   PRIMA_CHECK(x <= max, "{}: {}: {} is implausibly large (at most {})", source, path, x, max);
@@ -149,8 +155,8 @@ TypeThroughput read_throughput(const json& v, const std::string& path, std::stri
     for (char c : type)
       if (type != "*" && !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
         ok = false;
-    PRIMA_CHECK(ok, "{}: {}: '{}' is not a weight type name (like \"Q4_K\", or \"*\" for any other type)", source,
-                path, type);
+    PRIMA_CHECK(ok, "{}: {}: '{}' is not a weight type name (like \"Q4_K\", or \"*\" for any other type)", source, path,
+                type);
     const double f = read_quantity(*it, Quantity::flops, kMaxFlops, path + "." + type, source);
     PRIMA_CHECK(f > 0, "{}: {}.{}: throughput must be > 0", source, path, type);
     t[type] = f;
@@ -260,11 +266,15 @@ json device_json(const DeviceProfile& d) {
   j["cores"] = d.cores;
   j["cpu"]["decode"] = throughput_json(d.cpu_decode_flops);
   if (!d.cpu_prefill_flops.empty()) j["cpu"]["prefill"] = throughput_json(d.cpu_prefill_flops);
-  j["memory"] = {{"available", d.memory_available}, {"total", d.memory_total}, {"swap", d.swap},
+  j["memory"] = {{"available", d.memory_available},
+                 {"total", d.memory_total},
+                 {"swap", d.swap},
                  {"read_bandwidth", d.memory_read_bandwidth}};
   j["disk"] = {{"seq_read", d.disk_seq_read}, {"rand_read", d.disk_rand_read}};
   if (!d.gpu.name.empty() || d.gpu.vram_bytes > 0 || !d.gpu.decode_flops.empty()) {
-    j["gpu"] = {{"name", d.gpu.name}, {"vram", d.gpu.vram_bytes}, {"decode", throughput_json(d.gpu.decode_flops)},
+    j["gpu"] = {{"name", d.gpu.name},
+                {"vram", d.gpu.vram_bytes},
+                {"decode", throughput_json(d.gpu.decode_flops)},
                 {"read_bandwidth", d.gpu.read_bandwidth}};
   }
   j["link"] = {{"rtt", d.link.rtt}, {"bandwidth", d.link.bandwidth}};

@@ -10,10 +10,21 @@ namespace prima::scheduler {
 double bytes_per_weight(const std::string& type) {
   // bytes per block / weights per block, as GGML lays the types out.
   static constexpr std::array<std::pair<const char*, double>, 15> kTypes = {{
-      {"F32", 4.0},          {"F16", 2.0},          {"BF16", 2.0},         {"Q8_0", 34.0 / 32},
-      {"Q4_0", 18.0 / 32},   {"Q4_1", 20.0 / 32},   {"Q5_0", 22.0 / 32},   {"Q5_1", 24.0 / 32},
-      {"Q2_K", 84.0 / 256},  {"Q3_K", 110.0 / 256}, {"Q4_K", 144.0 / 256}, {"Q5_K", 176.0 / 256},
-      {"Q6_K", 210.0 / 256}, {"IQ4_NL", 18.0 / 32}, {"Q8_K", 292.0 / 256},
+      {"F32", 4.0},
+      {"F16", 2.0},
+      {"BF16", 2.0},
+      {"Q8_0", 34.0 / 32},
+      {"Q4_0", 18.0 / 32},
+      {"Q4_1", 20.0 / 32},
+      {"Q5_0", 22.0 / 32},
+      {"Q5_1", 24.0 / 32},
+      {"Q2_K", 84.0 / 256},
+      {"Q3_K", 110.0 / 256},
+      {"Q4_K", 144.0 / 256},
+      {"Q5_K", 176.0 / 256},
+      {"Q6_K", 210.0 / 256},
+      {"IQ4_NL", 18.0 / 32},
+      {"Q8_K", 292.0 / 256},
   }};
   for (const auto& [name, b] : kTypes)
     if (type == name) return b;

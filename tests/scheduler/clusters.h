@@ -18,13 +18,14 @@ inline DeviceProfile device(std::string name, Os os, double avail_gib, double se
   d.name = std::move(name);
   d.os = os;
   d.cores = 8;
-  d.cpu_decode_flops = {{"Q4_K", q4k_gflops * GFLOPS}, {"Q6_K", 0.8 * q4k_gflops * GFLOPS}, {"F16", 0.5 * q4k_gflops * GFLOPS}};
+  d.cpu_decode_flops = {
+      {"Q4_K", q4k_gflops * GFLOPS}, {"Q6_K", 0.8 * q4k_gflops * GFLOPS}, {"F16", 0.5 * q4k_gflops * GFLOPS}};
   d.memory_available = static_cast<uint64_t>(avail_gib * GiB);
   d.memory_total = 2 * d.memory_available;
   d.memory_read_bandwidth = mem_gbs * GB;
   d.disk_seq_read = seq_gbs * GB;
   d.disk_rand_read = rand_gbs * GB;
-  d.link.rtt = 0.005;           // Wi-Fi
+  d.link.rtt = 0.005;            // Wi-Fi
   d.link.bandwidth = 300e6 / 8;  // 300 Mbit/s
   return d;
 }

@@ -1,12 +1,11 @@
 // `prima plan`: the JSON object, the table, and clear errors for bad cluster files.
 #include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
+#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <fstream>
-#include <sys/wait.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -83,14 +82,16 @@ TEST(CmdPlan, Errors) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("/nonexistent/cluster.json: cannot read"), std::string::npos) << r.err;
 
-  const std::string bad = write_temp("bad-cluster.json", R"({"devices": [{"name": "pc", "cpu": {"decode": {"*": "50 GFLOP/s"}},
+  const std::string bad =
+      write_temp("bad-cluster.json", R"({"devices": [{"name": "pc", "cpu": {"decode": {"*": "50 GFLOP/s"}},
       "memory": {"available": "lots"}}]})");
   r = run("-m " + kModel + " --profiles " + bad);
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("devices[0].memory.available"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
 
-  const std::string no_disk = write_temp("no-disk.json", R"({"devices": [{"name": "pc", "cpu": {"decode": {"*": "50 GFLOP/s"}},
+  const std::string no_disk =
+      write_temp("no-disk.json", R"({"devices": [{"name": "pc", "cpu": {"decode": {"*": "50 GFLOP/s"}},
       "memory": {"available": "40 MiB"}}]})");
   r = run("-m " + kModel + " --profiles " + no_disk + " --json");
   EXPECT_EQ(r.code, 1);

@@ -59,7 +59,8 @@ TEST(Evaluate, SingleDeviceThatFitsIsComputePlusMemory) {
   d.memory_read_bandwidth = 5e9;
   p = evaluate(std::span(&d, 1), m, Assignment{1, {32}, {}}, o);
   ASSERT_TRUE(p);
-  const double mem_ms = 32 * static_cast<double>(layer.bytes) / 5e9 * 1e3 + static_cast<double>(m.output_bytes) / 5e9 * 1e3;
+  const double mem_ms =
+      32 * static_cast<double>(layer.bytes) / 5e9 * 1e3 + static_cast<double>(m.output_bytes) / 5e9 * 1e3;
   EXPECT_NEAR(p->terms.compute_ms + p->terms.memory_ms, mem_ms, 1e-6 * mem_ms);
 }
 
@@ -84,10 +85,10 @@ TEST(Evaluate, RejectsMalformedAssignmentsAndFlagsOnesThatDoNotFit) {
   const ModelStats m = synthetic_model_stats(llama3_70b_shape());
   const auto devs = paper_testbed();
   const PlanOptions o = options();
-  EXPECT_FALSE(evaluate(devs, m, Assignment{3, {10, 10, 10, 10}, {}}, o));   // 3 does not divide 80
-  EXPECT_FALSE(evaluate(devs, m, Assignment{2, {10, 10, 10, 9}, {}}, o));    // 39 * 2 != 80
-  EXPECT_FALSE(evaluate(devs, m, Assignment{2, {20, 10, 10, 0}, {}}, o));    // head not selected
-  EXPECT_FALSE(evaluate(devs, m, Assignment{2, {10, 10, 10}, {}}, o));       // one window short
+  EXPECT_FALSE(evaluate(devs, m, Assignment{3, {10, 10, 10, 10}, {}}, o));            // 3 does not divide 80
+  EXPECT_FALSE(evaluate(devs, m, Assignment{2, {10, 10, 10, 9}, {}}, o));             // 39 * 2 != 80
+  EXPECT_FALSE(evaluate(devs, m, Assignment{2, {20, 10, 10, 0}, {}}, o));             // head not selected
+  EXPECT_FALSE(evaluate(devs, m, Assignment{2, {10, 10, 10}, {}}, o));                // one window short
   EXPECT_FALSE(evaluate(devs, m, Assignment{2, {10, 10, 10, 10}, {0, 1, 0, 0}}, o));  // GPU layers, no GPU
   EXPECT_FALSE(evaluate(devs, m, Assignment{2, {10, -10, 30, 10}, {}}, o));
 

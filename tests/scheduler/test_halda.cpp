@@ -1,7 +1,6 @@
 // Halda on synthetic clusters: the acceptance of issue 7.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <random>
 
@@ -54,8 +53,7 @@ std::vector<DeviceProfile> random_cluster(std::mt19937& rng, int n) {
 TEST(Halda, ModelThatFitsOneFastDeviceGetsThatDeviceAlone) {
   const ModelStats m = synthetic_model_stats(llama3_8b_shape());  // ~4.6 GB
   std::vector<DeviceProfile> devs = {
-      device("laptop", Os::Linux, 6, 2.0, 0.8, 50, 30),
-      device("phone", Os::Android, 3, 1.0, 0.3, 15, 15),
+      device("laptop", Os::Linux, 6, 2.0, 0.8, 50, 30), device("phone", Os::Android, 3, 1.0, 0.3, 15, 15),
       device("desktop", Os::Linux, 24, 3.0, 1.0, 120, 60),  // head
   };
   auto p = halda(devs, m, options(4096));

@@ -69,7 +69,8 @@ TEST(ModelStats, EveryFixtureAddsUp) {
     for (const auto& t : f.tensors()) file_total += t.size;
     EXPECT_EQ(s.weight_bytes, file_total) << e.path();
     const uint64_t tied_dup = s.tied_output ? s.input_bytes : 0;
-    EXPECT_EQ(s.layer_bytes_total() + s.input_bytes + s.output_bytes - tied_dup + s.other_bytes, file_total) << e.path();
+    EXPECT_EQ(s.layer_bytes_total() + s.input_bytes + s.output_bytes - tied_dup + s.other_bytes, file_total)
+        << e.path();
     for (const auto& l : s.layers) {
       uint64_t by_type = 0;
       for (const auto& [t, b] : l.bytes_by_type) by_type += b;

@@ -33,10 +33,10 @@ std::string one_device(const std::string& device_extra, const std::string& memor
          device_extra + "}]}";
 }
 
-#define EXPECT_ERROR(text, ...)                                                                \
-  do {                                                                                         \
-    const std::string msg = error_of(text);                                                    \
-    EXPECT_FALSE(msg.empty()) << "parsed: " << (text);                                         \
+#define EXPECT_ERROR(text, ...)                                                                 \
+  do {                                                                                          \
+    const std::string msg = error_of(text);                                                     \
+    EXPECT_FALSE(msg.empty()) << "parsed: " << (text);                                          \
     for (const char* want : {__VA_ARGS__}) EXPECT_NE(msg.find(want), std::string::npos) << msg; \
   } while (0)
 
@@ -118,8 +118,8 @@ TEST(ProfileJson, Quantities) {
   EXPECT_DOUBLE_EQ(*parse_quantity("1 Gbps", Quantity::rate, &why), 125e6);
   EXPECT_DOUBLE_EQ(*parse_quantity("250 us", Quantity::time, &why), 250e-6);
   EXPECT_DOUBLE_EQ(*parse_quantity("3 TFLOP/s", Quantity::flops, &why), 3e12);
-  for (const char* bad : {"", "GiB", "-1 GiB", "1e9 B", "inf GiB", "nan B", "1..2 GB", "4 Gb", "4 gib", "4 GiB/s",
-                          "0x10 B", "12"}) {
+  for (const char* bad :
+       {"", "GiB", "-1 GiB", "1e9 B", "inf GiB", "nan B", "1..2 GB", "4 Gb", "4 gib", "4 GiB/s", "0x10 B", "12"}) {
     EXPECT_FALSE(parse_quantity(bad, Quantity::size, &why)) << bad;
     EXPECT_FALSE(why.empty());
   }
@@ -138,7 +138,8 @@ TEST(ProfileJson, ErrorsNameTheField) {
   EXPECT_ERROR(R"({"format": "other", "devices": []})", "format");
   EXPECT_ERROR(R"({"version": 2, "devices": []})", "version");
   EXPECT_ERROR(R"({"devices": [5]})", "devices[0]", "expected an object");
-  EXPECT_ERROR(R"({"devices": [{"cpu": {"decode": {"Q4_K": 1e9}}, "memory": {"available": 1}}]})", "devices[0].name: missing");
+  EXPECT_ERROR(R"({"devices": [{"cpu": {"decode": {"Q4_K": 1e9}}, "memory": {"available": 1}}]})",
+               "devices[0].name: missing");
   EXPECT_ERROR(one_device(R"(, "name": "x")"), "name", "twice");
   EXPECT_ERROR(R"({"devices": [{"name": "a b", "cpu": {"decode": {"Q4_K": 1e9}}, "memory": {"available": 1}}]})",
                "devices[0].name", "A-Z");
