@@ -39,25 +39,35 @@ ActFormat act_format(ggml_type t) {
 size_t act_row_bytes(ActFormat f, int64_t n) {
   switch (f) {
     case ActFormat::f32: return static_cast<size_t>(n) * sizeof(float);
-    case ActFormat::q8_32: return static_cast<size_t>(n / 32) * sizeof(block_q8_32);
+    case ActFormat::q8_32: return static_cast<size_t>((n / 32 + 7) / 8) * sizeof(block_q8_32x8);
     case ActFormat::q8_K: return static_cast<size_t>(n / QK_K) * sizeof(block_q8_K);
   }
   return 0;
 }
 
 void quantize_act_q8_32_ref(const float* x, void* act, int64_t n) {
-  auto* y = static_cast<block_q8_32*>(act);
-  for (int64_t i = 0; i < n / 32; ++i, x += 32) {
+  auto* y = static_cast<block_q8_32x8*>(act);
+  const int64_t nb = n / 32;
+  for (int64_t i = 0; i < nb; ++i, x += 32) {
+    block_q8_32x8& g = y[i / 8];
+    const int b = static_cast<int>(i % 8);
     const float d = absmax(x, 32) / 127.0f;
     const float id = d != 0 ? 1.0f / d : 0.0f;
     int sum = 0;
     for (int j = 0; j < 32; ++j) {
       const int q = round_even(x[j] * id);
-      y[i].qs[j] = static_cast<int8_t>(q);
+      g.qs[32 * b + j] = static_cast<int8_t>(q);
       sum += q;
     }
-    y[i].d = d;
-    y[i].s = d * static_cast<float>(sum);
+    g.d[b] = d;
+    g.s[b] = d * static_cast<float>(sum);
+  }
+  if (nb % 8) {  // zero the unused blocks of the last group
+    block_q8_32x8& g = y[nb / 8];
+    for (int b = static_cast<int>(nb % 8); b < 8; ++b) {
+      g.d[b] = g.s[b] = 0;
+      for (int j = 0; j < 32; ++j) g.qs[32 * b + j] = 0;
+    }
   }
 }
 

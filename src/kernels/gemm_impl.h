@@ -6,6 +6,8 @@
 //   q8_32  blocks of 32: x[i] ≈ d * qs[i] with d = max|x| / 127; s = d * Σ qs  (Q4_0, Q4_1, Q5_0, Q5_1,
 //          Q8_0, IQ4_NL). With s a weight's offset or min costs one multiply per block:
 //          Σ (dw*u + bw) * (da*q) = dw*da * Σ u*q + bw * s.
+//          Stored as groups of 8 blocks, scales apart from the values (block_q8_32x8), so that kernels can
+//          take the scales of 8 blocks as one vector; a row's last group is zero-padded.
 //   q8_K   block_q8_K of tensor/blocks.h: 256 values, d = max|x| / 127, bsums = sums of 16 (K-quants).
 //
 // Quantizing is symmetric to ±127 (never -128) and rounds to nearest even, and every instruction set's
@@ -25,12 +27,12 @@ namespace prima::kernels::detail {
 
 enum class ActFormat : uint8_t { f32, q8_32, q8_K };
 
-struct block_q8_32 {
-  float d;  // scale
-  float s;  // d * sum(qs)
-  int8_t qs[32];
+struct block_q8_32x8 {  // 8 blocks of 32 values
+  float d[8];            // scale of each block
+  float s[8];            // d * sum(qs) of each block
+  int8_t qs[8 * 32];
 };
-static_assert(sizeof(block_q8_32) == 40);
+static_assert(sizeof(block_q8_32x8) == 320);
 
 ActFormat act_format(ggml_type t);                 // t supported
 size_t act_row_bytes(ActFormat f, int64_t n);     // n a multiple of the format's block

@@ -79,13 +79,15 @@ Block32 unpack(const block_iq4_nl& b) {  // u = codebook value + 128
 template <class B>
 float dot32(int64_t n, const void* w, const void* a) {
   const auto* wb = static_cast<const B*>(w);
-  const auto* ab = static_cast<const block_q8_32*>(a);
+  const auto* ag = static_cast<const block_q8_32x8*>(a);
   float sum = 0;
   for (int64_t i = 0; i < n / 32; ++i) {
     const Block32 k = unpack(wb[i]);
+    const block_q8_32x8& g = ag[i / 8];
+    const int b = static_cast<int>(i % 8);
     int isum = 0;
-    for (int j = 0; j < 32; ++j) isum += k.u[j] * ab[i].qs[j];
-    sum += k.d * ab[i].d * static_cast<float>(isum) + k.bias * ab[i].s;
+    for (int j = 0; j < 32; ++j) isum += k.u[j] * g.qs[32 * b + j];
+    sum += k.d * g.d[b] * static_cast<float>(isum) + k.bias * g.s[b];
   }
   return sum;
 }

@@ -26,14 +26,24 @@ static inline float absmax(const float* x, int n) {
 }
 
 static void quantize_q8_32(const float* x, void* act, int64_t n) {
-  auto* y = static_cast<block_q8_32*>(act);
-  for (int64_t i = 0; i < n / 32; ++i, x += 32) {
+  auto* y = static_cast<block_q8_32x8*>(act);
+  const int64_t nb = n / 32;
+  for (int64_t i = 0; i < nb; ++i, x += 32) {
+    block_q8_32x8& g = y[i / 8];
+    const int b = static_cast<int>(i % 8);
     const float d = absmax(x, 32) / 127.0f;
     const float id = d != 0 ? 1.0f / d : 0.0f;
     __m256i isum;
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[i].qs), quantize32(x, _mm256_set1_ps(id), &isum));
-    y[i].d = d;
-    y[i].s = d * static_cast<float>(hsum_i32(isum));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.qs + 32 * b), quantize32(x, _mm256_set1_ps(id), &isum));
+    g.d[b] = d;
+    g.s[b] = d * static_cast<float>(hsum_i32(isum));
+  }
+  if (nb % 8) {  // zero the unused blocks of the last group
+    block_q8_32x8& g = y[nb / 8];
+    for (int b = static_cast<int>(nb % 8); b < 8; ++b) {
+      g.d[b] = g.s[b] = 0;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.qs + 32 * b), _mm256_setzero_si256());
+    }
   }
 }
 

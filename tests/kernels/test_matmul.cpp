@@ -25,29 +25,6 @@ namespace {
 
 using test::random_floats;
 
-// x as the kernels see it: quantized to the activation format and decoded again.
-std::vector<float> act_roundtrip(ggml_type t, const std::vector<float>& x, int64_t n_in) {
-  using namespace detail;
-  const ActFormat f = act_format(t);
-  if (f == ActFormat::f32) return x;
-  const int64_t n_tok = static_cast<int64_t>(x.size()) / n_in;
-  std::vector<float> out(x.size());
-  std::vector<uint8_t> buf(act_row_bytes(f, n_in));
-  for (int64_t r = 0; r < n_tok; ++r) {
-    float* o = out.data() + r * n_in;
-    if (f == ActFormat::q8_32) {
-      quantize_act_q8_32_ref(x.data() + r * n_in, buf.data(), n_in);
-      const auto* b = reinterpret_cast<const block_q8_32*>(buf.data());
-      for (int64_t i = 0; i < n_in; ++i) o[i] = b[i / 32].d * b[i / 32].qs[i % 32];
-    } else {
-      quantize_act_q8_K_ref(x.data() + r * n_in, buf.data(), n_in);
-      const auto* b = reinterpret_cast<const block_q8_K*>(buf.data());
-      for (int64_t i = 0; i < n_in; ++i) o[i] = b[i / QK_K].d * b[i / QK_K].qs[i % QK_K];
-    }
-  }
-  return out;
-}
-
 struct Problem {
   ggml_type type;
   int64_t n_in, n_out, n_tok;
@@ -66,7 +43,7 @@ struct Problem {
       dequantize_row(t, wq.data() + r * rb, wd.data() + r * n_in, n_in);
     }
     x = random_floats(static_cast<size_t>(n_tok * n_in), seed + 1);
-    const auto xq = act_roundtrip(t, x, n_in);
+    const auto xq = test::act_roundtrip(t, x, n_in);
     y_exact.resize(n_tok * n_out);
     y_naive.resize(n_tok * n_out);
     scale.resize(n_tok * n_out);
@@ -98,7 +75,7 @@ TEST_P(MatmulPerType, MatchesReferencesOnEveryIsaAndThreadCount) {
   const ggml_type t = GetParam();
   const int64_t bs = traits(t).block_size;
   // Row lengths: one small (for float types not a multiple of the SIMD width), one model-like.
-  const int64_t small_in = bs == 1 ? 172 : bs == 32 ? 96 : 256;
+  const int64_t small_in = bs == 1 ? 172 : bs == 32 ? 352 : 256;  // 352 = one group of 8 blocks + 3
   test::IsaGuard guard;
   std::vector<std::unique_ptr<ThreadPool>> pools;
   for (int n = 1; n <= 4; ++n) pools.push_back(std::make_unique<ThreadPool>(n));
@@ -193,17 +170,18 @@ TEST(Isa, AvailableSimdSetsHaveFullKernelTables) {
 
 TEST(Isa, ActivationQuantizersAreBitIdenticalAcrossIsas) {
   using namespace detail;
-  // Includes exact ties (x * id landing on .5) and zero blocks.
-  auto x = test::random_floats(4096, 3);
+  // Includes exact ties (x * id landing on .5), zero blocks and (q8_32) a partial last group of 8 blocks.
+  auto x = test::random_floats(4192, 3);
   for (int i = 0; i < 32; ++i) x[i] = 0;
   for (int i = 32; i < 64; ++i) x[i] = (i - 48) * 0.5f;
   for (ActFormat f : {ActFormat::q8_32, ActFormat::q8_K}) {
-    std::vector<uint8_t> ref(act_row_bytes(f, 4096));
-    (f == ActFormat::q8_32 ? quantize_act_q8_32_ref : quantize_act_q8_K_ref)(x.data(), ref.data(), 4096);
+    const int64_t n = f == ActFormat::q8_32 ? 4192 : 4096;
+    std::vector<uint8_t> ref(act_row_bytes(f, n), 0x55);
+    (f == ActFormat::q8_32 ? quantize_act_q8_32_ref : quantize_act_q8_K_ref)(x.data(), ref.data(), n);
     for (Isa isa : test::available_isas()) {
       const IsaKernels& k = kernels_for(isa);
       std::vector<uint8_t> got(ref.size(), 0xaa);
-      (f == ActFormat::q8_32 ? k.quantize_q8_32 : k.quantize_q8_K)(x.data(), got.data(), 4096);
+      (f == ActFormat::q8_32 ? k.quantize_q8_32 : k.quantize_q8_K)(x.data(), got.data(), n);
       EXPECT_EQ(got, ref) << isa_name(isa) << " format " << static_cast<int>(f);
     }
   }

@@ -62,20 +62,7 @@ TEST_P(RandomBlocks, ExactOnEveryIsa) {
 
   // x and what the kernels see of it
   const auto x = test::random_floats(n_tok * n_in, 99);
-  std::vector<float> xq(x.size());
-  const auto fmt = detail::act_format(t);
-  std::vector<uint8_t> act(detail::act_row_bytes(fmt, n_in));
-  for (int64_t c = 0; c < n_tok; ++c) {
-    if (fmt == detail::ActFormat::q8_32) {
-      detail::quantize_act_q8_32_ref(x.data() + c * n_in, act.data(), n_in);
-      const auto* b = reinterpret_cast<const detail::block_q8_32*>(act.data());
-      for (int64_t i = 0; i < n_in; ++i) xq[c * n_in + i] = b[i / 32].d * b[i / 32].qs[i % 32];
-    } else {
-      detail::quantize_act_q8_K_ref(x.data() + c * n_in, act.data(), n_in);
-      const auto* b = reinterpret_cast<const block_q8_K*>(act.data());
-      for (int64_t i = 0; i < n_in; ++i) xq[c * n_in + i] = b[i / QK_K].d * b[i / QK_K].qs[i % QK_K];
-    }
-  }
+  const auto xq = test::act_roundtrip(t, x, n_in);
   test::IsaGuard guard;
   ThreadPool pool(2);
   for (Isa isa : test::available_isas()) {

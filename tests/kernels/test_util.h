@@ -6,7 +6,9 @@
 #include <random>
 #include <vector>
 
+#include "kernels/gemm_impl.h"
 #include "kernels/isa.h"
+#include "tensor/blocks.h"
 #include "tensor/types.h"
 
 namespace prima::kernels::test {
@@ -61,6 +63,30 @@ inline double roundtrip_bound(ggml_type t) {
     case ggml_type::Q2_K: return 0.45;
     default: return 1;
   }
+}
+
+// x as the kernels see it: quantized to the weight type's activation format (reference quantizer) and
+// decoded again. x: [n_tok][n_in].
+inline std::vector<float> act_roundtrip(ggml_type t, const std::vector<float>& x, int64_t n_in) {
+  using namespace detail;
+  const ActFormat f = act_format(t);
+  if (f == ActFormat::f32) return x;
+  const int64_t n_tok = static_cast<int64_t>(x.size()) / n_in;
+  std::vector<float> out(x.size());
+  std::vector<uint8_t> buf(act_row_bytes(f, n_in));
+  for (int64_t r = 0; r < n_tok; ++r) {
+    float* o = out.data() + r * n_in;
+    if (f == ActFormat::q8_32) {
+      quantize_act_q8_32_ref(x.data() + r * n_in, buf.data(), n_in);
+      const auto* g = reinterpret_cast<const block_q8_32x8*>(buf.data());
+      for (int64_t i = 0; i < n_in; ++i) o[i] = g[i / 256].d[i / 32 % 8] * g[i / 256].qs[i % 256];
+    } else {
+      quantize_act_q8_K_ref(x.data() + r * n_in, buf.data(), n_in);
+      const auto* b = reinterpret_cast<const block_q8_K*>(buf.data());
+      for (int64_t i = 0; i < n_in; ++i) o[i] = b[i / QK_K].d * b[i / QK_K].qs[i % QK_K];
+    }
+  }
+  return out;
 }
 
 }  // namespace prima::kernels::test
