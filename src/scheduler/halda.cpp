@@ -161,6 +161,32 @@ void add_back(Search& search, const CostModel& cm, Mask eligible) {
   }
 }
 
+// Coefficients that can only matter in plans slower than the limit are cut out before the search: a disk so
+// slow that re-reading one layer exceeds the limit counts as no disk (the device must hold what it touches),
+// a GPU slower than the limit per layer as no GPU. Plans are unchanged (such reads or layers could never be in
+// a usable plan) and GLPK never sees coefficients spanning fifteen orders of magnitude.
+const CostModel& screen(CostModel& cm, std::span<const DeviceProfile> devices, const PlanOptions& o,
+                        std::vector<std::string>& notes) {
+  for (size_t m = 0; m < cm.devices.size(); ++m) {
+    DeviceCoeffs& c = cm.devices[m];
+    if (c.disk_bytes_per_ms > 0 && c.layer_bytes / c.disk_bytes_per_ms > o.max_ms_per_token) {
+      c.disk_bytes_per_ms = 0;
+      notes.push_back(fmt::format("{}: its disk is too slow to stream weights; planned without it", devices[m].name));
+    }
+    if (c.gpu && c.gpu_compute_ms + c.gpu_memory_ms > o.max_ms_per_token) c.gpu = false;
+  }
+  return cm;
+}
+
+// A device that cannot take part in any plan faster than the limit: one layer, or (not being the head) one
+// hop, takes longer than the limit.
+bool too_slow(const CostModel& cm, int m, const PlanOptions& o) {
+  const DeviceCoeffs& c = cm.devices[static_cast<size_t>(m)];
+  const bool layer_too_slow = c.cpu_compute_ms + c.cpu_memory_ms > o.max_ms_per_token &&
+                              !(c.gpu && c.gpu_compute_ms + c.gpu_memory_ms <= o.max_ms_per_token);
+  return layer_too_slow || (m != cm.head && c.hop_ms > o.max_ms_per_token);
+}
+
 std::string diagnose_infeasible(const CostModel& cm, std::span<const DeviceProfile> devices, const ModelStats& model,
                                 const PlanOptions& o) {
   double free_for_kv = 0, avail = 0;
@@ -197,7 +223,8 @@ Result<Plan> halda(std::span<const DeviceProfile> devices, const ModelStats& mod
                          kMaxDevicesInPlan);
   auto built = CostModel::build(devices, model, o);
   if (!built) return built.status();
-  const CostModel& cm = *built;
+  std::vector<std::string> notes;
+  const CostModel& cm = screen(*built, devices, o, notes);
   const int L = cm.n_layer, head = cm.head;
 
   std::vector<int> ks = o.k_values.empty() ? divisors(L) : o.k_values;
@@ -208,10 +235,23 @@ Result<Plan> halda(std::span<const DeviceProfile> devices, const ModelStats& mod
       return Status::error(Status::Code::invalid, "k = {} does not divide the model's {} layers (try one of {})", k, L,
                            fmt::join(divisors(L), ", "));
 
-  // Devices that cannot hold even one layer (KV cache, buffers, or no disk to stream from) never join.
-  std::vector<std::string> notes;
+  // Devices that cannot hold even one layer (KV cache, buffers, or no disk to stream from) never join, nor do
+  // devices too slow for any usable plan.
   Mask eligible = 0;
   for (int m = 0; m < static_cast<int>(devices.size()); ++m) {
+    if (too_slow(cm, m, o)) {
+      const DeviceCoeffs& c = cm.devices[static_cast<size_t>(m)];
+      const std::string why =
+          fmt::format("one layer takes {:.1f} s and a hop {:.1f} s, more than the limit of {:.1f} s/token",
+                      (c.cpu_compute_ms + c.cpu_memory_ms) / 1e3, c.hop_ms / 1e3, o.max_ms_per_token / 1e3);
+      if (m == head && c.cpu_compute_ms + c.cpu_memory_ms > o.max_ms_per_token)
+        return Status::error(Status::Code::invalid, "the head '{}' is too slow: {}",
+                             devices[static_cast<size_t>(m)].name, why);
+      if (m != head) {
+        notes.push_back(fmt::format("{}: left out, too slow: {}", devices[static_cast<size_t>(m)].name, why));
+        continue;
+      }
+    }
     const DeviceCost c = device_cost(cm, m, 1, 1, 0);
     const bool gpu_ok = cm.devices[static_cast<size_t>(m)].gpu && !device_cost(cm, m, 1, 1, 1).infeasible;
     if (!c.infeasible || gpu_ok) {

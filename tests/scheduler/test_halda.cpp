@@ -247,3 +247,33 @@ TEST(Halda, GpuLayersGoWhereTheGpuIsFastAndFit) {
   for (const auto& dp : q->devices) EXPECT_EQ(dp.gpu_layers, 0);
   EXPECT_GT(q->predicted_ms_per_token, p->predicted_ms_per_token);
 }
+
+TEST(Halda, DevicesTooSlowForAnyUsablePlanAreLeftOut) {
+  const ModelStats m = synthetic_model_stats(llama3_70b_shape());
+  auto devs = paper_testbed();
+  auto crawler = device("crawler", Os::Linux, 4, 3, 1, 60, 1e-6);  // 1 kB/s memory: a layer takes days
+  auto far = device("far-away", Os::Linux, 4, 3, 1, 60, 40);
+  far.link.rtt = 59.5;
+  far.link.bandwidth = 1e3;                                                  // 32 KiB per hop at 1 kB/s
+  auto slow_disk = device("slow-disk", Os::Linux, 0.5, 1e-6, 1e-6, 60, 40);  // 1 kB/s disk, too little memory
+  devs.insert(devs.begin(), {crawler, far, slow_disk});
+  auto p = halda(devs, m, options());
+  ASSERT_TRUE(p) << p.status().message();
+  expect_valid(*p, 80);
+  auto p0 = halda(paper_testbed(), m, options());
+  ASSERT_TRUE(p0);
+  EXPECT_LE(p->predicted_ms_per_token, p0->predicted_ms_per_token * (1 + 1e-9));
+  for (int i : {0, 1, 2}) EXPECT_FALSE(p->devices[static_cast<size_t>(i)].selected) << i;
+  std::string notes;
+  for (const auto& n : p->notes) notes += n + "\n";
+  EXPECT_NE(notes.find("crawler: left out, too slow"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("far-away: left out, too slow"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("slow-disk: its disk is too slow"), std::string::npos) << notes;
+
+  // A head that slow cannot plan at all.
+  auto slow_head = paper_testbed();
+  slow_head.back().memory_read_bandwidth = 1e3;
+  auto r = halda(slow_head, m, options());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.status().message().find("the head 'mac-m1' is too slow"), std::string::npos) << r.status().message();
+}
