@@ -88,4 +88,19 @@ struct Plan {
   }
 };
 
+// The layers device m computes for one token: in cycle c, [c W + offset_m, c W + offset_m + w_m), where
+// W = sum of windows and offset_m the windows of the devices before m in ring order (head last). Empty for a
+// device that is not selected.
+inline std::vector<std::pair<int, int>> layer_ranges(const Plan& plan, size_t m) {
+  std::vector<std::pair<int, int>> out;
+  int W = 0, offset = 0;
+  for (size_t j = 0; j < plan.devices.size(); ++j) {
+    if (j < m) offset += plan.devices[j].window;
+    W += plan.devices[j].window;
+  }
+  const int w = plan.devices[m].window;
+  for (int c = 0; w > 0 && c < plan.k; ++c) out.emplace_back(c * W + offset, c * W + offset + w);
+  return out;
+}
+
 }  // namespace prima::scheduler

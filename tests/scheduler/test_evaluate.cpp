@@ -162,3 +162,21 @@ TEST(Ilp, MatchesBruteForce) {
     EXPECT_NEAR(p.predicted_ms_per_token, best, 1e-6 * best) << "k = " << k;
   }
 }
+
+TEST(Plan, LayerRangesCoverEveryLayerOnceInRingOrder) {
+  const ModelStats m = synthetic_model_stats(llama3_70b_shape());
+  const auto devs = paper_testbed();
+  auto p = evaluate(devs, m, Assignment{4, {6, 0, 3, 11}, {}}, options());
+  ASSERT_TRUE(p);
+  EXPECT_EQ(layer_ranges(*p, 0), (std::vector<std::pair<int, int>>{{0, 6}, {20, 26}, {40, 46}, {60, 66}}));
+  EXPECT_TRUE(layer_ranges(*p, 1).empty());
+  EXPECT_EQ(layer_ranges(*p, 3).back(), (std::pair<int, int>{69, 80})) << "the head computes the last layers";
+  std::vector<int> owner(80, -1);
+  for (size_t d = 0; d < devs.size(); ++d)
+    for (auto [b, e] : layer_ranges(*p, d))
+      for (int il = b; il < e; ++il) {
+        EXPECT_EQ(owner[static_cast<size_t>(il)], -1) << il;
+        owner[static_cast<size_t>(il)] = static_cast<int>(d);
+      }
+  for (int o : owner) EXPECT_GE(o, 0);
+}
