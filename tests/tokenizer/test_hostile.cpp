@@ -66,6 +66,14 @@ TEST(Hostile, TheValidSmallVocabsLoadAndWork) {
   EXPECT_EQ(tok->encode("abcab", false, false), (std::vector<token_id>{4, 3}));
   // Bytes without a token are dropped (llama.cpp: single-byte fallback only where such tokens exist).
   EXPECT_EQ(tok->encode("a\xF0\x9F\xA6\x99" "b", false, false), (std::vector<token_id>{0, 1}));
+
+  // SPM without a byte token for a character: the unknown token.
+  const auto sb = bytes_of(spm_writer());
+  const auto sf = gguf::File::parse(sb, "spm.gguf");
+  const auto spm = Tokenizer::from_gguf(sf);
+  EXPECT_EQ(spm->encode("A", true, false), (std::vector<token_id>{1, 5}));
+  EXPECT_EQ(spm->encode("Ab", false, false), (std::vector<token_id>{5, 0}));
+  EXPECT_EQ(spm->encode(" A", false, false), (std::vector<token_id>{4, 5}));
 }
 
 TEST(Hostile, MissingOrUnknownModel) {
