@@ -197,3 +197,31 @@ TEST(Hostile, LongInputs) {
 
 }  // namespace
 }  // namespace prima::tokenizer::test
+
+namespace prima::tokenizer::test {
+namespace {
+
+// Tokens recognised by their text (llama.cpp's inference): end-of-turn and FIM markers become CONTROL; the
+// end-of-turn ones and FIM pad/repo/file-separator end generation.
+TEST(Hostile, SpecialTokensInferredFromText) {
+  gguf::Writer w;
+  w.set_string("tokenizer.ggml.model", "gpt2");
+  w.set_string("tokenizer.ggml.pre", "qwen2");
+  w.set_string_array("tokenizer.ggml.tokens", {"a", "b", "<|im_end|>", "<|fim_prefix|>", "<|fim_pad|>", "<|repo_name|>",
+                                               "<|file_sep|>", "<|endoftext|>"});
+  w.set_i32_array("tokenizer.ggml.token_type", {1, 1, 1, 1, 1, 1, 1, 1});  // all NORMAL, as broken converters write
+  w.set_string_array("tokenizer.ggml.merges", {"a b"});
+  w.set_u32("tokenizer.ggml.eos_token_id", 7);
+  const auto b = bytes_of(w);
+  const auto f = gguf::File::parse(b, "ok.gguf");
+  const auto tok = Tokenizer::from_gguf(f);
+  EXPECT_EQ(tok->eot(), 2);
+  for (token_id id : {2, 4, 5, 6, 7}) EXPECT_TRUE(tok->is_eog(id)) << id;
+  EXPECT_FALSE(tok->is_eog(3));
+  for (token_id id : {2, 3, 4, 5, 6, 7}) EXPECT_TRUE(tok->is_control(id)) << id;
+  EXPECT_EQ(tok->piece(2), "");  // hidden now, like any control token
+  EXPECT_EQ(tok->encode("a<|im_end|>", false, true), (std::vector<token_id>{0, 2}));
+}
+
+}  // namespace
+}  // namespace prima::tokenizer::test

@@ -97,3 +97,29 @@ INSTANTIATE_TEST_SUITE_P(Vocabs, VocabFixture,
 
 }  // namespace
 }  // namespace prima::tokenizer::test
+
+namespace prima::tokenizer::test {
+namespace {
+
+// End-of-generation tokens, partly inferred from token texts as llama.cpp does.
+TEST(VocabSpecials, EndOfGeneration) {
+  const auto& q = vocab("qwen2");
+  EXPECT_EQ(q.eos(), q.find_token("<|im_end|>"));
+  EXPECT_EQ(q.eot(), q.find_token("<|im_end|>"));
+  for (const char* t : {"<|im_end|>", "<|endoftext|>"}) EXPECT_TRUE(q.is_eog(q.find_token(t))) << t;
+  EXPECT_EQ(q.eog_ids().size(), 2u);  // Qwen2 (not 2.5): no FIM tokens in this vocab
+  EXPECT_FALSE(q.is_eog(q.find_token("<|im_start|>")));
+  EXPECT_FALSE(q.add_bos());
+
+  const auto& l = vocab("llama-bpe");
+  EXPECT_EQ(l.bos(), 128000);
+  EXPECT_TRUE(l.add_bos());  // Llama-3 pre-tokenizer default
+  for (const char* t : {"<|eot_id|>", "<|end_of_text|>"}) EXPECT_TRUE(l.is_eog(l.find_token(t))) << t;
+  EXPECT_EQ(l.eot(), l.find_token("<|eot_id|>"));
+  EXPECT_EQ(l.eom(), kNoToken);  // Llama 3.0: no <|eom_id|> (3.1 has it)
+  EXPECT_FALSE(l.is_eog(l.find_token("<|start_header_id|>")));
+  EXPECT_TRUE(l.is_control(l.find_token("<|start_header_id|>")));
+}
+
+}  // namespace
+}  // namespace prima::tokenizer::test
