@@ -195,10 +195,8 @@ void PreTokenizer::split(std::string_view text, std::vector<std::string>& words)
     uint32_t c = cpts[i];
     if (c >= 0x80 && unicode::is_whitespace(c)) c = 0x0B;
     if (c >= 0xD800 && c <= 0xDFFF) c = 0xE000;
-    const size_t before = subject.size();
     unicode::append_utf8(subject, c);
     byte_to_cpt.resize(subject.size(), static_cast<uint32_t>(i));
-    (void)before;
   }
   byte_to_cpt.push_back(static_cast<uint32_t>(cpts.size()));
 
