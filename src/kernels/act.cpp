@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/fp16.h"
 #include "kernels/gemm_impl.h"
 #include "tensor/blocks.h"
 
@@ -13,6 +14,8 @@ inline int round_even(float v) {
   const float magic = 12582912.0f;  // 1.5 * 2^23
   return static_cast<int>((v + magic) - magic);
 }
+
+float round_fp16(float v) { return fp16_to_f32(f32_to_fp16(v)); }
 
 float absmax(const float* x, int n) {
   float m = 0;
@@ -32,6 +35,8 @@ ActFormat act_format(ggml_type t) {
     case ggml_type::Q4_K:
     case ggml_type::Q5_K:
     case ggml_type::Q6_K: return ActFormat::q8_K;
+    case ggml_type::Q4_1:
+    case ggml_type::Q5_1: return ActFormat::q8_1;
     default: return ActFormat::q8_32;
   }
 }
@@ -39,28 +44,32 @@ ActFormat act_format(ggml_type t) {
 size_t act_row_bytes(ActFormat f, int64_t n) {
   switch (f) {
     case ActFormat::f32: return static_cast<size_t>(n) * sizeof(float);
-    case ActFormat::q8_32: return static_cast<size_t>((n / 32 + 7) / 8) * sizeof(block_q8_32x8);
+    case ActFormat::q8_32:
+    case ActFormat::q8_1: return static_cast<size_t>((n / 32 + 7) / 8) * sizeof(block_q8_32x8);
     case ActFormat::q8_K: return static_cast<size_t>(n / QK_K) * sizeof(block_q8_K);
   }
   return 0;
 }
 
-void quantize_act_q8_32_ref(const float* x, void* act, int64_t n) {
+namespace {
+// The 32-blocks; fp16_min_sum selects q8_1's s = fp16(d * Σq) over q8_32's s = fp16(d) * Σq.
+void quantize_32(const float* x, void* act, int64_t n, bool fp16_min_sum) {
   auto* y = static_cast<block_q8_32x8*>(act);
   const int64_t nb = n / 32;
   for (int64_t i = 0; i < nb; ++i, x += 32) {
     block_q8_32x8& g = y[i / 8];
     const int b = static_cast<int>(i % 8);
-    const float d = absmax(x, 32) / 127.0f;
-    const float id = d != 0 ? 1.0f / d : 0.0f;
+    const float amax = absmax(x, 32);
+    const float d = amax / 127.0f;
+    const float id = amax != 0 ? 127.0f / amax : 0.0f;
     int sum = 0;
     for (int j = 0; j < 32; ++j) {
       const int q = round_even(x[j] * id);
       g.qs[32 * b + j] = static_cast<int8_t>(q);
       sum += q;
     }
-    g.d[b] = d;
-    g.s[b] = d * static_cast<float>(sum);
+    g.d[b] = round_fp16(d);
+    g.s[b] = fp16_min_sum ? round_fp16(d * static_cast<float>(sum)) : g.d[b] * static_cast<float>(sum);
   }
   if (nb % 8) {  // zero the unused blocks of the last group
     block_q8_32x8& g = y[nb / 8];
@@ -70,12 +79,16 @@ void quantize_act_q8_32_ref(const float* x, void* act, int64_t n) {
     }
   }
 }
+}  // namespace
+
+void quantize_act_q8_32_ref(const float* x, void* act, int64_t n) { quantize_32(x, act, n, false); }
+void quantize_act_q8_1_ref(const float* x, void* act, int64_t n) { quantize_32(x, act, n, true); }
 
 void quantize_act_q8_K_ref(const float* x, void* act, int64_t n) {
   auto* y = static_cast<block_q8_K*>(act);
   for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
-    const float d = absmax(x, QK_K) / 127.0f;
-    const float id = d != 0 ? 1.0f / d : 0.0f;
+    const float amax = absmax(x, QK_K);
+    const float id = amax != 0 ? 127.0f / amax : 0.0f;
     for (int j = 0; j < QK_K / 16; ++j) {
       int sum = 0;
       for (int l = 0; l < 16; ++l) {
@@ -85,7 +98,7 @@ void quantize_act_q8_K_ref(const float* x, void* act, int64_t n) {
       }
       y[i].bsums[j] = static_cast<int16_t>(sum);
     }
-    y[i].d = d;
+    y[i].d = amax != 0 ? 1.0f / id : 0.0f;
   }
 }
 

@@ -3,12 +3,18 @@
 // matmul turns x (f32) into the activation format the weight type's dot product wants, once per call:
 //
 //   f32    x as is (F32, F16, BF16 weights: products in f32, exact up to summation order)
-//   q8_32  blocks of 32: x[i] ≈ d * qs[i] with d = max|x| / 127; s = d * Σ qs  (Q4_0, Q4_1, Q5_0, Q5_1,
-//          Q8_0, IQ4_NL). With s a weight's offset or min costs one multiply per block:
+//   q8_32  blocks of 32: x[i] ≈ d * qs[i] with d = max|x| / 127; s = d * Σ qs  (Q4_0, Q5_0, Q8_0, IQ4_NL).
+//          With s a weight's offset or min costs one multiply per block:
 //          Σ (dw*u + bw) * (da*q) = dw*da * Σ u*q + bw * s.
+//   q8_1   the same layout for the types with a min (Q4_1, Q5_1), where s = fp16(d_exact * Σ qs).
+// The rounding is llama.cpp's, bit for bit (its x86 quantize_row_q8_0 / q8_1 / q8_K): q = round_even(x * 127 /
+// max|x|); the 32-blocks' d is stored rounded to f16 (as block_q8_0 / block_q8_1 hold it), the 256-block's
+// d = 1 / (127 / max|x|) in f32. On random-weight models a last-bit difference in an activation's rounding
+// grows to ~3 % of the logits, so matching the reference engine's rounding is what keeps us within its
+// tolerances.
 //          Stored as groups of 8 blocks, scales apart from the values (block_q8_32x8), so that kernels can
 //          take the scales of 8 blocks as one vector; a row's last group is zero-padded.
-//   q8_K   block_q8_K of tensor/blocks.h: 256 values, d = max|x| / 127, bsums = sums of 16 (K-quants).
+//   q8_K   block_q8_K of tensor/blocks.h: 256 values, d = 1 / (127 / max|x|), bsums = sums of 16 (K-quants).
 //
 // Quantizing is symmetric to ±127 (never -128) and rounds to nearest even, and every instruction set's
 // quantizer gives bit-identical blocks, so SIMD and scalar results differ only by the summation order.
@@ -25,7 +31,7 @@
 
 namespace prima::kernels::detail {
 
-enum class ActFormat : uint8_t { f32, q8_32, q8_K };
+enum class ActFormat : uint8_t { f32, q8_32, q8_1, q8_K };
 
 struct block_q8_32x8 {  // 8 blocks of 32 values
   float d[8];            // scale of each block
@@ -50,6 +56,7 @@ constexpr int kTypeSlots = 40;  // indexed by ggml_type id
 struct IsaKernels {
   TileFn tile[kTypeSlots];  // null for unsupported types
   QuantizeActFn quantize_q8_32;
+  QuantizeActFn quantize_q8_1;
   QuantizeActFn quantize_q8_K;
 };
 
@@ -63,6 +70,7 @@ const IsaKernels& kernels_for(Isa isa);
 
 // Scalar reference activation quantizers.
 void quantize_act_q8_32_ref(const float* x, void* act, int64_t n);
+void quantize_act_q8_1_ref(const float* x, void* act, int64_t n);
 void quantize_act_q8_K_ref(const float* x, void* act, int64_t n);
 
 }  // namespace prima::kernels::detail

@@ -219,6 +219,7 @@ IsaKernels make_table() {
   set(ggml_type::Q5_K, tile<dotK<block_q5_K>>);
   set(ggml_type::Q6_K, tile<dotK<block_q6_K>>);
   k.quantize_q8_32 = quantize_act_q8_32_ref;
+  k.quantize_q8_1 = quantize_act_q8_1_ref;
   k.quantize_q8_K = quantize_act_q8_K_ref;
   return k;
 }

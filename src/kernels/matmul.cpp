@@ -34,7 +34,9 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
   if (fmt != ActFormat::f32) {
     a_stride = act_row_bytes(fmt, w.n_in);
     auto* buf = static_cast<uint8_t*>(pool.scratch(a_stride * static_cast<size_t>(n_tok), ThreadPool::kScratchMatmul));
-    const QuantizeActFn quantize = fmt == ActFormat::q8_32 ? k.quantize_q8_32 : k.quantize_q8_K;
+    const QuantizeActFn quantize = fmt == ActFormat::q8_32 ? k.quantize_q8_32
+                                   : fmt == ActFormat::q8_1 ? k.quantize_q8_1
+                                                            : k.quantize_q8_K;
     if (n_tok < 2 * nth) {
       for (int64_t t = 0; t < n_tok; ++t) quantize(x + t * w.n_in, buf + t * a_stride, w.n_in);
     } else {

@@ -1,5 +1,5 @@
-// x86 activation quantizers, bit-identical to quantize_act_*_ref (act.cpp): d = max|x| / 127, id = 1 / d,
-// q = round-to-nearest-even(x * id).
+// x86 activation quantizers, bit-identical to quantize_act_*_ref (act.cpp): id = 127 / max|x|,
+// q = round-to-nearest-even(x * id); 32-blocks store d = fp16(max|x| / 127), 256-blocks d = 1 / id.
 
 // 32 floats -> 32 int8 (in order) given id; returns the four i32 vectors' sum in *sum.
 static inline __m256i quantize32(const float* x, __m256 id, __m256i* isum) {
@@ -25,18 +25,23 @@ static inline float absmax(const float* x, int n) {
   return _mm_cvtss_f32(s);
 }
 
-static void quantize_q8_32(const float* x, void* act, int64_t n) {
+static inline float round_fp16(float v) { return _cvtsh_ss(_cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT)); }
+
+template <bool kFp16MinSum>
+static void quantize_32(const float* x, void* act, int64_t n) {
   auto* y = static_cast<block_q8_32x8*>(act);
   const int64_t nb = n / 32;
   for (int64_t i = 0; i < nb; ++i, x += 32) {
     block_q8_32x8& g = y[i / 8];
     const int b = static_cast<int>(i % 8);
-    const float d = absmax(x, 32) / 127.0f;
-    const float id = d != 0 ? 1.0f / d : 0.0f;
+    const float amax = absmax(x, 32);
+    const float d = amax / 127.0f;
+    const float id = amax != 0 ? 127.0f / amax : 0.0f;
     __m256i isum;
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.qs + 32 * b), quantize32(x, _mm256_set1_ps(id), &isum));
-    g.d[b] = d;
-    g.s[b] = d * static_cast<float>(hsum_i32(isum));
+    const float sum = static_cast<float>(hsum_i32(isum));
+    g.d[b] = round_fp16(d);
+    g.s[b] = kFp16MinSum ? round_fp16(d * sum) : g.d[b] * sum;
   }
   if (nb % 8) {  // zero the unused blocks of the last group
     block_q8_32x8& g = y[nb / 8];
@@ -47,11 +52,14 @@ static void quantize_q8_32(const float* x, void* act, int64_t n) {
   }
 }
 
+static void quantize_q8_32(const float* x, void* act, int64_t n) { quantize_32<false>(x, act, n); }
+static void quantize_q8_1(const float* x, void* act, int64_t n) { quantize_32<true>(x, act, n); }
+
 static void quantize_q8_K(const float* x, void* act, int64_t n) {
   auto* y = static_cast<block_q8_K*>(act);
   for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
-    const float d = absmax(x, QK_K) / 127.0f;
-    const float id = d != 0 ? 1.0f / d : 0.0f;
+    const float amax = absmax(x, QK_K);
+    const float id = amax != 0 ? 127.0f / amax : 0.0f;
     const __m256 idv = _mm256_set1_ps(id);
     for (int g = 0; g < QK_K / 32; ++g) {
       __m256i isum;
@@ -63,6 +71,6 @@ static void quantize_q8_K(const float* x, void* act, int64_t n) {
       y[i].bsums[2 * g] = static_cast<int16_t>(hsum_i32(_mm256_madd_epi16(w0, _mm256_set1_epi16(1))));
       y[i].bsums[2 * g + 1] = static_cast<int16_t>(hsum_i32(_mm256_madd_epi16(w1, _mm256_set1_epi16(1))));
     }
-    y[i].d = d;
+    y[i].d = amax != 0 ? 1.0f / id : 0.0f;
   }
 }

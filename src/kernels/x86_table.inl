@@ -18,6 +18,7 @@ static IsaKernels make_table() {
   set(ggml_type::Q5_K, tile_impl<KKernel<block_q5_K>>);
   set(ggml_type::Q6_K, tile_impl<KKernel<block_q6_K>>);
   k.quantize_q8_32 = quantize_q8_32;
+  k.quantize_q8_1 = quantize_q8_1;
   k.quantize_q8_K = quantize_q8_K;
   return k;
 }

@@ -56,13 +56,34 @@ struct Problem {
           nv += wv * x[c * n_in + i];
           s += std::fabs(wv * xq[c * n_in + i]);
         }
-        y_exact[c * n_out + r] = static_cast<float>(e);
+        y_exact[c * n_out + r] = static_cast<float>(e + min_sum_correction(r, c));
         y_naive[c * n_out + r] = static_cast<float>(nv);
         scale[c * n_out + r] = static_cast<float>(s);
       }
     }
   }
   WeightMatrix matrix() const { return {type, wq.data(), n_in, n_out, row_size(type, n_in)}; }
+
+  // Types with a min (Q4_1, Q5_1) take the min's product from the activation block's stored sum
+  // s = fp16(d * Σq), as llama.cpp's Q8_1 does, not from d * Σq: Σ_b m_b * (s_b - d_b * Σq_b) is the difference.
+  double min_sum_correction(int64_t r, int64_t c) const {
+    using namespace detail;
+    if (act_format(type) != ActFormat::q8_1) return 0;
+    std::vector<uint8_t> act(act_row_bytes(ActFormat::q8_1, n_in));
+    quantize_act_q8_1_ref(x.data() + c * n_in, act.data(), n_in);
+    const auto* g = reinterpret_cast<const block_q8_32x8*>(act.data());
+    const uint8_t* row = wq.data() + r * row_size(type, n_in);
+    const size_t block_bytes = traits(type).type_size;
+    double corr = 0;
+    for (int64_t b = 0; b < n_in / 32; ++b) {
+      fp16_t m;  // block_q4_1 and block_q5_1 both hold d then m as their first two f16 fields
+      std::memcpy(&m, row + b * block_bytes + 2, 2);
+      int sum = 0;
+      for (int j = 0; j < 32; ++j) sum += g[b / 8].qs[32 * (b % 8) + j];
+      corr += double(fp16_to_f32(m)) * (double(g[b / 8].s[b % 8]) - double(g[b / 8].d[b % 8]) * sum);
+    }
+    return corr;
+  }
 };
 
 double naive_bound(ggml_type t) {
@@ -174,14 +195,18 @@ TEST(Isa, ActivationQuantizersAreBitIdenticalAcrossIsas) {
   auto x = test::random_floats(4192, 3);
   for (int i = 0; i < 32; ++i) x[i] = 0;
   for (int i = 32; i < 64; ++i) x[i] = (i - 48) * 0.5f;
-  for (ActFormat f : {ActFormat::q8_32, ActFormat::q8_K}) {
-    const int64_t n = f == ActFormat::q8_32 ? 4192 : 4096;
+  for (ActFormat f : {ActFormat::q8_32, ActFormat::q8_1, ActFormat::q8_K}) {
+    const int64_t n = f == ActFormat::q8_K ? 4096 : 4192;
     std::vector<uint8_t> ref(act_row_bytes(f, n), 0x55);
-    (f == ActFormat::q8_32 ? quantize_act_q8_32_ref : quantize_act_q8_K_ref)(x.data(), ref.data(), n);
+    const QuantizeActFn ref_fn = f == ActFormat::q8_32 ? quantize_act_q8_32_ref
+                                 : f == ActFormat::q8_1 ? quantize_act_q8_1_ref
+                                                        : quantize_act_q8_K_ref;
+    ref_fn(x.data(), ref.data(), n);
     for (Isa isa : test::available_isas()) {
       const IsaKernels& k = kernels_for(isa);
       std::vector<uint8_t> got(ref.size(), 0xaa);
-      (f == ActFormat::q8_32 ? k.quantize_q8_32 : k.quantize_q8_K)(x.data(), got.data(), n);
+      const QuantizeActFn fn = f == ActFormat::q8_32 ? k.quantize_q8_32 : f == ActFormat::q8_1 ? k.quantize_q8_1 : k.quantize_q8_K;
+      fn(x.data(), got.data(), n);
       EXPECT_EQ(got, ref) << isa_name(isa) << " format " << static_cast<int>(f);
     }
   }

@@ -76,8 +76,8 @@ inline std::vector<float> act_roundtrip(ggml_type t, const std::vector<float>& x
   std::vector<uint8_t> buf(act_row_bytes(f, n_in));
   for (int64_t r = 0; r < n_tok; ++r) {
     float* o = out.data() + r * n_in;
-    if (f == ActFormat::q8_32) {
-      quantize_act_q8_32_ref(x.data() + r * n_in, buf.data(), n_in);
+    if (f == ActFormat::q8_32 || f == ActFormat::q8_1) {
+      (f == ActFormat::q8_32 ? quantize_act_q8_32_ref : quantize_act_q8_1_ref)(x.data() + r * n_in, buf.data(), n_in);
       const auto* g = reinterpret_cast<const block_q8_32x8*>(buf.data());
       for (int64_t i = 0; i < n_in; ++i) o[i] = g[i / 256].d[i / 32 % 8] * g[i / 256].qs[i % 256];
     } else {
