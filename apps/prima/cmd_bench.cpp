@@ -1,0 +1,148 @@
+// prima bench -m MODEL -p 512 -n 128 -r 5 [-o md|json]: prompt processing (pp) and text generation (tg)
+// speed, mean ± sd over repetitions, as llama-bench reports them; plus the memory-bandwidth roofline of tg
+// (weight bytes read per token ÷ measured read bandwidth), so every run says how close it is to the limit.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <memory>
+#include <numeric>
+#include <random>
+
+#include "command.h"
+#include "core/clock.h"
+#include "core/format.h"
+#include "kernels/bandwidth.h"
+#include "kernels/isa.h"
+#include "model/model.h"
+#include "runtime/local_engine.h"
+
+namespace prima::app {
+namespace {
+
+struct BenchCli {
+  std::string model, output = "md";
+  int32_t n_prompt = 512, n_gen = 128, reps = 5, threads = 0, n_ubatch = 512;
+  bool no_roofline = false;
+};
+
+struct Result {
+  std::string test;
+  int32_t n_prompt, n_gen;
+  std::vector<double> ts;  // tokens per second of each repetition
+  double mean() const { return std::accumulate(ts.begin(), ts.end(), 0.0) / static_cast<double>(ts.size()); }
+  double sd() const {
+    if (ts.size() < 2) return 0.0;
+    const double m = mean();
+    double s = 0;
+    for (double x : ts) s += (x - m) * (x - m);
+    return std::sqrt(s / static_cast<double>(ts.size() - 1));
+  }
+};
+
+CommandMain setup(CLI::App& sub) {
+  auto o = std::make_shared<BenchCli>();
+  sub.add_option("-m,--model", o->model, "GGUF model file")->required();
+  sub.add_option("-p,--n-prompt", o->n_prompt, "prompt tokens for the pp test (0 = skip)")->check(CLI::Range(0, 65536));
+  sub.add_option("-n,--n-gen", o->n_gen, "generated tokens for the tg test (0 = skip)")->check(CLI::Range(0, 65536));
+  sub.add_option("-r,--repetitions", o->reps, "repetitions of each test")->check(CLI::Range(1, 1000));
+  sub.add_option("-t,--threads", o->threads, "threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  sub.add_option("--ubatch-size", o->n_ubatch, "micro-batch size for prompt processing")->check(CLI::Range(1, 8192));
+  sub.add_option("-o,--output", o->output, "md (table) or json")->check(CLI::IsMember({"md", "json"}));
+  sub.add_flag("--no-roofline", o->no_roofline, "skip the memory-bandwidth measurement");
+  return [o]() {
+    Stopwatch load;
+    auto model = model::Model::open(o->model);
+    const auto& hp = model->hparams();
+    runtime::LocalOptions lo;
+    lo.n_threads = o->threads;
+    lo.n_ctx = std::max(o->n_prompt, o->n_gen) + 8;
+    lo.n_ubatch = o->n_ubatch;
+    runtime::LocalEngine engine(*model, lo);
+    const int nth = engine.pool().n_threads();
+
+    std::mt19937 rng(42);
+    std::uniform_int_distribution<int32_t> tok(0, hp.n_vocab - 1);
+    std::vector<float> logits;
+    auto run_pp = [&](int32_t n) {
+      (void)engine.kv_clear(-1);
+      runtime::TokenBatch b;
+      for (int32_t i = 0; i < n; ++i) b.add(tok(rng), i, 0, i == n - 1);
+      Stopwatch sw;
+      if (Status st = engine.decode(b, logits); !st) fail("{}", st.message());
+      return sw.elapsed_s();
+    };
+    auto run_tg = [&](int32_t n) {
+      (void)engine.kv_clear(-1);
+      runtime::TokenBatch b;
+      Stopwatch sw;
+      for (int32_t i = 0; i < n; ++i) {
+        b.clear();
+        b.add(tok(rng), i, 0, true);
+        if (Status st = engine.decode(b, logits); !st) fail("{}", st.message());
+      }
+      return sw.elapsed_s();
+    };
+
+    // Warm up: pages in, caches, thread pool.
+    if (o->n_prompt > 0) run_pp(std::min(o->n_prompt, 32));
+    if (o->n_gen > 0) run_tg(2);
+
+    std::vector<Result> results;
+    if (o->n_prompt > 0) {
+      Result r{fmt::format("pp{}", o->n_prompt), o->n_prompt, 0, {}};
+      for (int i = 0; i < o->reps; ++i) r.ts.push_back(o->n_prompt / run_pp(o->n_prompt));
+      results.push_back(r);
+    }
+    if (o->n_gen > 0) {
+      Result r{fmt::format("tg{}", o->n_gen), 0, o->n_gen, {}};
+      for (int i = 0; i < o->reps; ++i) r.ts.push_back(o->n_gen / run_tg(o->n_gen));
+      results.push_back(r);
+    }
+
+    uint64_t n_params = 0;
+    for (const auto& t : model->file().tensors()) n_params += static_cast<uint64_t>(t.n_elements());
+    // Bytes one decode step reads: every layer, the output matrix, one embedding row.
+    uint64_t bytes_per_token = static_cast<uint64_t>(hp.n_embd) * 4;
+    for (int32_t il = 0; il < hp.n_layer; ++il) bytes_per_token += model->layer_bytes(il);
+    bytes_per_token += model->head().output.row_bytes * static_cast<uint64_t>(model->head().output.n_out);
+    double bw = 0;
+    if (!o->no_roofline) bw = kernels::measure_read_bandwidth(engine.pool(), size_t{1} << 30, 2.0) * 1e9;
+
+    const std::string name = fmt::format("{} {}", hp.arch.name, hp.name);
+    const std::string isa(kernels::isa_name(kernels::active_isa()));
+    if (o->output == "json") {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& r : results) {
+        nlohmann::json j = {{"model", hp.name}, {"model_size", model->file().file_size()}, {"model_n_params", n_params},
+                            {"n_threads", nth}, {"isa", isa}, {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen},
+                            {"test", r.test}, {"avg_ts", r.mean()}, {"stddev_ts", r.sd()}, {"samples_ts", r.ts}};
+        if (r.n_gen > 0 && bw > 0) {
+          j["bytes_per_token"] = bytes_per_token;
+          j["read_bandwidth_gbs"] = bw / 1e9;
+          j["roofline_ts"] = bw / static_cast<double>(bytes_per_token);
+          j["roofline_fraction"] = r.mean() / (bw / static_cast<double>(bytes_per_token));
+        }
+        arr.push_back(j);
+      }
+      fmt::print("{}\n", arr.dump(2));
+    } else {
+      fmt::print("| model | size | params | isa | threads | test | t/s |\n");
+      fmt::print("| --- | ---: | ---: | --- | ---: | ---: | ---: |\n");
+      for (const auto& r : results)
+        fmt::print("| {} | {} | {} | {} | {} | {} | {:.2f} ± {:.2f} |\n", name, format_bytes(model->file().file_size()),
+                   format_count(n_params), isa, nth, r.test, r.mean(), r.sd());
+      for (const auto& r : results)
+        if (r.n_gen > 0 && bw > 0) {
+          const double limit = bw / static_cast<double>(bytes_per_token);
+          fmt::print("\n{}: {:.2f} t/s = {:.0f} % of the memory-bandwidth limit {:.2f} t/s ({} read per token at {:.1f} GB/s)\n",
+                     r.test, r.mean(), 100.0 * r.mean() / limit, limit, format_bytes(bytes_per_token), bw / 1e9);
+        }
+    }
+    return 0;
+  };
+}
+
+}  // namespace
+PRIMA_COMMAND(bench, "bench", "Measure prompt processing and generation speed (llama-bench style)", 50, setup);
+}  // namespace prima::app

@@ -1,0 +1,102 @@
+#include "runtime/local_engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+namespace prima::runtime {
+
+int32_t resolve_n_ctx(const model::HParams& hp, int32_t requested) {
+  if (requested < 0) fail("context size -c {} must not be negative", requested);
+  const int32_t n = requested == 0 ? std::min(hp.n_ctx_train, 4096) : requested;
+  if (n > hp.n_ctx_train)
+    log::warn("context size {} exceeds the {} tokens the model was trained with; quality may drop", n, hp.n_ctx_train);
+  if (n > (1 << 22)) fail("context size {} is too large", n);
+  return n;
+}
+
+int resolve_threads(int requested) {
+  if (requested < 0) fail("thread count -t {} must not be negative", requested);
+  if (requested > 1024) fail("thread count -t {} is too large", requested);
+  if (requested > 0) return requested;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+LocalEngine::LocalEngine(const model::Model& model, LocalOptions opt)
+    : model_(model), opt_(opt), pool_(resolve_threads(opt.n_threads)) {
+  const auto& hp = model.hparams();
+  opt_.n_ctx = resolve_n_ctx(hp, opt.n_ctx);
+  PRIMA_CHECK(opt_.n_seq >= 1 && opt_.n_seq <= 256, "sequence slots {} must be in 1..256", opt_.n_seq);
+  PRIMA_CHECK(opt_.n_ubatch >= 1 && opt_.n_ubatch <= 8192, "micro-batch size {} must be in 1..8192", opt_.n_ubatch);
+  window_ = std::make_unique<model::Window>(model, 0, hp.n_layer,
+                                            model::KvConfig{opt_.n_ctx, opt_.n_seq, opt_.kv_type});
+  x_.resize(static_cast<size_t>(opt_.n_ubatch) * static_cast<size_t>(hp.n_embd));
+}
+
+std::string LocalEngine::describe() const {
+  return fmt::format("1 device, layers [0, {}), {} threads, n_ctx {} x {} seq, KV {}", model_.hparams().n_layer,
+                     pool_.n_threads(), opt_.n_ctx, opt_.n_seq, type_name(opt_.kv_type));
+}
+
+Status LocalEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
+  const auto& hp = model_.hparams();
+  const size_t n_embd = static_cast<size_t>(hp.n_embd), n_vocab = static_cast<size_t>(hp.n_vocab);
+  const int32_t n = batch.size();
+  if (batch.pos.size() != batch.tokens.size() || batch.seq.size() != batch.tokens.size() ||
+      batch.logits.size() != batch.tokens.size())
+    return Status::error(Status::Code::invalid, "malformed batch: field sizes differ");
+  logits.resize(static_cast<size_t>(batch.n_outputs()) * n_vocab);
+  size_t n_out = 0;
+  for (int32_t b0 = 0; b0 < n; b0 += opt_.n_ubatch) {
+    const int32_t nb = std::min(opt_.n_ubatch, n - b0);
+    Stopwatch sw;
+    if (Status st = model_.embed({batch.tokens.data() + b0, static_cast<size_t>(nb)}, x_.data()); !st) return st;
+    const model::Batch mb{nb, batch.pos.data() + b0, batch.seq.data() + b0};
+    if (Status st = window_->forward(pool_, ws_, mb, x_.data()); !st) return st;
+    // Gather the rows that want logits and run the output layer on them only.
+    x_out_.clear();
+    for (int32_t t = 0; t < nb; ++t)
+      if (batch.logits[static_cast<size_t>(b0 + t)])
+        x_out_.insert(x_out_.end(), x_.begin() + static_cast<long>(t * n_embd), x_.begin() + static_cast<long>((t + 1) * n_embd));
+    const int32_t nb_out = static_cast<int32_t>(x_out_.size() / n_embd);
+    if (nb_out > 0) model_.output(pool_, x_out_.data(), nb_out, logits.data() + n_out * n_vocab, scratch_);
+    n_out += static_cast<size_t>(nb_out);
+    timings_.compute_ms += sw.elapsed_ms();
+    ++timings_.n_steps;
+  }
+  return Status::ok();
+}
+
+Status LocalEngine::check_seq(int32_t seq) const {
+  if (seq >= opt_.n_seq) return Status::error(Status::Code::invalid, "sequence {} is outside 0..{}", seq, opt_.n_seq - 1);
+  return Status::ok();
+}
+
+Status LocalEngine::kv_clear(int32_t seq) {
+  if (Status st = check_seq(seq); !st) return st;
+  if (seq < 0) window_->kv().clear();
+  else window_->kv().clear(seq);
+  return Status::ok();
+}
+
+Status LocalEngine::kv_truncate(int32_t seq, int32_t n_keep) {
+  if (seq < 0) return Status::error(Status::Code::invalid, "truncate needs a sequence id");
+  if (Status st = check_seq(seq); !st) return st;
+  window_->kv().truncate(seq, n_keep);
+  return Status::ok();
+}
+
+Status LocalEngine::kv_copy(int32_t src, int32_t dst) {
+  if (src < 0 || dst < 0) return Status::error(Status::Code::invalid, "copy needs sequence ids");
+  if (Status st = check_seq(src); !st) return st;
+  if (Status st = check_seq(dst); !st) return st;
+  window_->kv().copy(src, dst);
+  return Status::ok();
+}
+
+}  // namespace prima::runtime

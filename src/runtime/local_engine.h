@@ -1,0 +1,56 @@
+// All layers on this device: embed -> forward(window [0, n_layer)) -> output, in micro-batches of n_ubatch.
+#pragma once
+
+#include <memory>
+
+#include "kernels/thread_pool.h"
+#include "model/model.h"
+#include "model/window.h"
+#include "runtime/engine.h"
+
+namespace prima::runtime {
+
+struct LocalOptions {
+  int32_t n_ctx = 0;       // 0: the model's training context, capped at 4096
+  int32_t n_seq = 1;
+  int32_t n_ubatch = 512;  // tokens per forward pass
+  int32_t n_threads = 0;   // 0: hardware threads
+  ggml_type kv_type = ggml_type::F16;
+};
+
+class LocalEngine final : public Engine {
+ public:
+  LocalEngine(const model::Model& model, LocalOptions opt);
+
+  const model::HParams& hparams() const override { return model_.hparams(); }
+  int32_t n_ctx() const override { return window_->kv().n_ctx(); }
+  int32_t n_seq() const override { return window_->kv().n_seq(); }
+  Status decode(const TokenBatch& batch, std::vector<float>& logits) override;
+  Status kv_clear(int32_t seq) override;
+  Status kv_truncate(int32_t seq, int32_t n_keep) override;
+  Status kv_copy(int32_t src, int32_t dst) override;
+  int32_t seq_len(int32_t seq) const override { return window_->kv().seq_len(seq); }
+  EngineTimings timings() const override { return timings_; }
+  std::string describe() const override;
+
+  kernels::ThreadPool& pool() { return pool_; }
+
+ private:
+  Status check_seq(int32_t seq) const;
+
+  const model::Model& model_;
+  LocalOptions opt_;
+  kernels::ThreadPool pool_;
+  std::unique_ptr<model::Window> window_;
+  model::Workspace ws_;
+  std::vector<float> x_;        // [n_ubatch][n_embd]
+  std::vector<float> x_out_;    // [n_outputs][n_embd]
+  std::vector<float> scratch_;  // output norm
+  EngineTimings timings_;
+};
+
+// Resolves the per-sequence context: 0 -> min(model's training context, 4096); checks bounds.
+int32_t resolve_n_ctx(const model::HParams& hp, int32_t requested);
+int resolve_threads(int requested);
+
+}  // namespace prima::runtime
