@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./scripts/build.sh
 MODEL=${MODEL:-../shared/fixtures/models/stories260K-F32.gguf}
-exec ./build/apps/prima/prima info -m "$MODEL"
+exec ./build/apps/prima/prima run -m "$MODEL" -p "Once upon a time" -n 96 --temp 0
