@@ -39,6 +39,21 @@ struct TokenBatch {
   }
 };
 
+// One device of the engine as a status page shows it: where it is, what it computes, how the last token's
+// time on it split.
+struct DeviceStatus {
+  std::string name;     // "head", "w1", ...
+  std::string address;  // "10.203.0.12:9000"; "" for this process
+  bool alive = true;
+  uint64_t memory_total = 0;      // bytes of RAM it plans with (cgroup-aware)
+  uint64_t memory_available = 0;
+  std::vector<std::pair<int32_t, int32_t>> windows;  // [il_begin, il_end) per cycle
+  int32_t k = 1;                                     // cycles per token
+  double last_compute_ms = 0;  // its share of the last token
+  double last_network_ms = 0;
+  double last_disk_ms = 0;     // waiting for weights to page in
+};
+
 // Time spent per token-step, by kind (summed over the steps of a run).
 struct EngineTimings {
   double compute_ms = 0;   // forward of our windows + head
@@ -67,6 +82,7 @@ class Engine {
   virtual int32_t seq_len(int32_t seq) const = 0;
 
   virtual EngineTimings timings() const { return {}; }
+  virtual std::vector<DeviceStatus> devices() const = 0;  // ring order, head last
   virtual std::string describe() const = 0;  // one line: devices, windows, threads
 };
 

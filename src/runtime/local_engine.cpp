@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "memory/budget.h"
 
 namespace prima::runtime {
 
@@ -66,10 +67,23 @@ Status LocalEngine::decode(const TokenBatch& batch, std::vector<float>& logits) 
     const int32_t nb_out = static_cast<int32_t>(x_out_.size() / n_embd);
     if (nb_out > 0) model_.output(pool_, x_out_.data(), nb_out, logits.data() + n_out * n_vocab, scratch_);
     n_out += static_cast<size_t>(nb_out);
-    timings_.compute_ms += sw.elapsed_ms();
+    last_step_ms_ = sw.elapsed_ms();
+    timings_.compute_ms += last_step_ms_;
     ++timings_.n_steps;
   }
   return Status::ok();
+}
+
+std::vector<DeviceStatus> LocalEngine::devices() const {
+  DeviceStatus d;
+  d.name = "head";
+  if (auto b = memory::probe_budget(); b) {
+    d.memory_total = b->total_bytes;
+    d.memory_available = b->available_bytes;
+  }
+  d.windows = {{0, model_.hparams().n_layer}};
+  d.last_compute_ms = last_step_ms_;
+  return {d};
 }
 
 Status LocalEngine::check_seq(int32_t seq) const {

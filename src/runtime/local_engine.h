@@ -31,6 +31,7 @@ class LocalEngine final : public Engine {
   Status kv_copy(int32_t src, int32_t dst) override;
   int32_t seq_len(int32_t seq) const override { return window_->kv().seq_len(seq); }
   EngineTimings timings() const override { return timings_; }
+  std::vector<DeviceStatus> devices() const override;
   std::string describe() const override;
 
   kernels::ThreadPool& pool() { return pool_; }
@@ -47,6 +48,7 @@ class LocalEngine final : public Engine {
   std::vector<float> x_out_;    // [n_outputs][n_embd]
   std::vector<float> scratch_;  // output norm
   EngineTimings timings_;
+  double last_step_ms_ = 0;
 };
 
 // Resolves the per-sequence context: 0 -> min(model's training context, 4096); checks bounds.
