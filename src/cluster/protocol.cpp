@@ -80,6 +80,15 @@ void write_payload(ByteWriter& w, const Body& body) {
           write_str32(w, m.json, kMaxJson);
         } else if constexpr (std::is_same_v<T, Stop> || std::is_same_v<T, Bye>) {
           write_str16(w, m.reason);
+        } else if constexpr (std::is_same_v<T, StepStats>) {
+          w.write<uint64_t>(m.step_id);
+          w.write<uint32_t>(m.micro_batch);
+          w.write<uint16_t>(m.cycle);
+          w.write<uint16_t>(0);
+          w.write<uint32_t>(m.n_tokens);
+          for (uint64_t v : {m.compute_ns, m.wait_ns, m.send_ns, m.pagein_ns, m.disk_read_bytes, m.resident_bytes,
+                             m.anon_bytes, m.memory_total})
+            w.write<uint64_t>(v);
         } else {
           static_assert(std::is_same_v<T, Activations>);
           PRIMA_ASSERT(false && "activations are encoded directly");
@@ -163,13 +172,30 @@ Body read_payload(MsgType type, ByteReader& r) {
     case MsgType::profile_reply: return ProfileReply{read_str32(r, "json", kMaxJson)};
     case MsgType::stop: return Stop{read_str16(r, "reason")};
     case MsgType::bye: return Bye{read_str16(r, "reason")};
+    case MsgType::step_stats: {
+      StepStats s;
+      s.step_id = r.read<uint64_t>("step_id");
+      s.micro_batch = r.read<uint32_t>("micro_batch");
+      s.cycle = r.read<uint16_t>("cycle");
+      (void)r.read<uint16_t>("reserved");
+      s.n_tokens = r.read<uint32_t>("n_tokens");
+      s.compute_ns = r.read<uint64_t>("compute_ns");
+      s.wait_ns = r.read<uint64_t>("wait_ns");
+      s.send_ns = r.read<uint64_t>("send_ns");
+      s.pagein_ns = r.read<uint64_t>("pagein_ns");
+      s.disk_read_bytes = r.read<uint64_t>("disk_read_bytes");
+      s.resident_bytes = r.read<uint64_t>("resident_bytes");
+      s.anon_bytes = r.read<uint64_t>("anon_bytes");
+      s.memory_total = r.read<uint64_t>("memory_total");
+      return s;
+    }
     case MsgType::activations: return detail::read_activations(r);
   }
   PRIMA_ASSERT(false);
 }
 
 bool known_type(uint16_t t) {
-  return (t >= static_cast<uint16_t>(MsgType::error) && t <= static_cast<uint16_t>(MsgType::bye)) ||
+  return (t >= static_cast<uint16_t>(MsgType::error) && t <= static_cast<uint16_t>(MsgType::step_stats)) ||
          t == static_cast<uint16_t>(MsgType::activations);
 }
 
@@ -204,6 +230,7 @@ std::string_view msg_type_name(MsgType t) {
     case MsgType::profile_reply: return "ProfileReply";
     case MsgType::stop: return "Stop";
     case MsgType::bye: return "Bye";
+    case MsgType::step_stats: return "StepStats";
     case MsgType::activations: return "Activations";
   }
   return "unknown";
@@ -229,7 +256,7 @@ MsgType type_of(const Body& body) {
   static constexpr MsgType kTypes[] = {MsgType::error, MsgType::hello, MsgType::ack, MsgType::heartbeat,
                                        MsgType::config, MsgType::plan_change, MsgType::kv_op,
                                        MsgType::profile_request, MsgType::profile_reply, MsgType::stop,
-                                       MsgType::bye, MsgType::activations};
+                                       MsgType::bye, MsgType::step_stats, MsgType::activations};
   static_assert(std::size(kTypes) == std::variant_size_v<Body>);
   return kTypes[body.index()];
 }

@@ -25,6 +25,9 @@
 //   9  ProfileReply   str32 json
 //   10 Stop           str16 reason            (head → worker: end the session, go back to waiting)
 //   11 Bye            str16 reason            (either side: this process is going away)
+//   12 StepStats      u64 step_id, u32 micro_batch, u16 cycle, u16 0, u32 n_tokens, u64 compute_ns, u64 wait_ns,
+//                     u64 send_ns, u64 pagein_ns, u64 disk_read_bytes, u64 resident_bytes, u64 anon_bytes,
+//                     u64 memory_total   (worker → head, after each micro-batch's last cycle on that worker; 1.1)
 //   32 Activations    u64 step_id, u32 micro_batch, u16 cycle, u8 dtype (0 f32, 1 f16), u8 flags (0),
 //                     u32 n_tokens, u32 n_embd, i32 pos[n_tokens], i32 seq_id[n_tokens], u8 output[n_tokens],
 //                     zero padding to a multiple of 8 bytes from the start of the frame,
@@ -55,7 +58,7 @@ namespace prima::cluster {
 
 inline constexpr uint32_t kMagic = 0x4D495250;  // "PRIM"
 inline constexpr uint16_t kVersionMajor = 1;
-inline constexpr uint16_t kVersionMinor = 0;
+inline constexpr uint16_t kVersionMinor = 1;  // 1.1: StepStats
 inline constexpr size_t kHeaderSize = 24;
 inline constexpr uint32_t kMaxPayload = 1u << 30;  // 1 GiB: 512 tokens × 8192 f32 is 16 MiB
 inline constexpr size_t kMaxShortString = 1024;    // str16 fields: names, addresses, versions, reasons
@@ -68,7 +71,7 @@ inline constexpr uint32_t kMaxEmbd = 1u << 17;
 
 enum class MsgType : uint16_t {
   error = 1, hello = 2, ack = 3, heartbeat = 4, config = 5, plan_change = 6, kv_op = 7,
-  profile_request = 8, profile_reply = 9, stop = 10, bye = 11, activations = 32,
+  profile_request = 8, profile_reply = 9, stop = 10, bye = 11, step_stats = 12, activations = 32,
 };
 std::string_view msg_type_name(MsgType t);
 
@@ -153,6 +156,23 @@ struct Bye {
   bool operator==(const Bye&) const = default;
 };
 
+// What one worker spent on one micro-batch of a step (all its cycles), for the head's per-device accounting.
+struct StepStats {
+  uint64_t step_id = 0;
+  uint32_t micro_batch = 0;
+  uint16_t cycle = 0;          // the last cycle this report covers
+  uint32_t n_tokens = 0;
+  uint64_t compute_ns = 0;     // forward of its windows
+  uint64_t wait_ns = 0;        // waiting for the ring within the step
+  uint64_t send_ns = 0;        // handing results to the next hop
+  uint64_t pagein_ns = 0;      // first touch of weights that were not resident
+  uint64_t disk_read_bytes = 0;
+  uint64_t resident_bytes = 0;  // of its windows' weights, after the step
+  uint64_t anon_bytes = 0;      // memory the OS cannot reclaim (KV cache, buffers)
+  uint64_t memory_total = 0;    // the device's RAM as it plans with it
+  bool operator==(const StepStats&) const = default;
+};
+
 inline size_t wire_type_size(WireType t) { return t == WireType::f16 ? 2 : 4; }
 
 // One micro-batch of hidden states on its way round the ring: [n_tokens, n_embd].
@@ -178,7 +198,7 @@ struct Activations {
 };
 
 using Body = std::variant<ErrorMsg, Hello, Ack, Heartbeat, Config, PlanChange, KvOp, ProfileRequest, ProfileReply,
-                          Stop, Bye, Activations>;
+                          Stop, Bye, StepStats, Activations>;
 
 struct Message {
   uint64_t seq = 0;

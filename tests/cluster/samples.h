@@ -93,6 +93,7 @@ inline std::vector<Body> sample_bodies() {
       ProfileReply{R"({"cpu":{"q4_k":12.5}})"},
       Stop{"request finished"},
       Bye{"worker shutting down"},
+      StepStats{9, 2, 1, 512, 1000, 2000, 3000, 4000, 1u << 20, 3u << 20, 5u << 20, 7ull << 30},
   };
 }
 
