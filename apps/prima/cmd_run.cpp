@@ -11,6 +11,7 @@
 #include "command.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "options.h"
 #include "runtime/generate.h"
 #include "sampling/sampler.h"
@@ -56,6 +57,7 @@ CommandMain setup(CLI::App& sub) {
     }
     if (o->prompt.empty()) fail("no prompt: give one with -p TEXT or -f FILE");
 
+    if (o->engine.verbose) log::set_level(log::Level::debug);
     Stopwatch load;
     auto model = model::Model::open(o->engine.model);
     auto tok = tokenizer::Tokenizer::from_gguf(model->file());
@@ -96,6 +98,7 @@ CommandMain setup(CLI::App& sub) {
     std::fwrite(rest.data(), 1, rest.size(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
+    if (const std::string s = engine->summary(); !s.empty()) std::fprintf(stderr, "%s", s.c_str());
     if (!st) fail("{}", st.message());
     std::fprintf(stderr,
                  "prima: load %.2f s | prompt %d tokens, %.1f tok/s | generated %d tokens, %.2f tok/s, %.2f ms/token | "

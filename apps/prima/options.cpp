@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "runtime/local_engine.h"
+#include "runtime/ring_engine.h"
 
 namespace prima::app {
 
@@ -15,9 +16,39 @@ void add_engine_options(CLI::App& sub, EngineCli& o) {
       ->check(CLI::Range(1, 8192));
   sub.add_option("--cache-type", o.kv_type, "KV cache type: f16 or f32")->check(CLI::IsMember({"f16", "f32"}));
   sub.add_flag("-v,--verbose", o.verbose, "log more (per-token timings)");
+  auto* g = sub.add_option_group("ring", "spread the layers over several devices running `prima worker`");
+  g->add_option("--workers", o.workers, "workers in ring order: host:port,host:port,... (the head comes last)");
+  g->add_option("--layer-window", o.layer_window, "layers per cycle of each device, head last: a,b,c (default: even)");
+  g->add_option("--listen", o.listen, "where the last worker reaches the head (address:port; port 0 = any)");
+  g->add_option("--device-threads", o.device_threads, "threads of each device, head last (0 = all its cores)");
+  g->add_option("--act-type", o.act_type, "hidden states on the wire: f32 or f16 (half the bytes)")
+      ->check(CLI::IsMember({"f32", "f16"}));
+  g->add_option("--cluster-key", o.cluster_key, "shared CURVE key of the cluster (see `prima worker --help`)");
+  g->add_flag("--no-pipeline", o.no_pipeline, "send prompt micro-batches round the ring one at a time");
 }
 
 std::unique_ptr<runtime::Engine> make_engine(const EngineCli& o, const model::Model& model) {
+  if (!o.workers.empty()) {
+    runtime::RingOptions ro;
+    for (size_t p = 0; p <= o.workers.size();) {
+      const size_t q = std::min(o.workers.find(',', p), o.workers.size());
+      if (q > p) ro.workers.push_back(o.workers.substr(p, q - p));
+      p = q + 1;
+    }
+    if (!o.layer_window.empty()) ro.windows = runtime::parse_int_list(o.layer_window, "--layer-window");
+    if (!o.device_threads.empty()) ro.device_threads = runtime::parse_int_list(o.device_threads, "--device-threads");
+    ro.listen = o.listen;
+    ro.n_ctx = o.n_ctx;
+    ro.n_seq = o.n_seq;
+    ro.n_ubatch = o.n_ubatch;
+    ro.n_threads = o.threads;
+    ro.kv_type = o.kv_type == "f32" ? ggml_type::F32 : ggml_type::F16;
+    ro.act_type = o.act_type == "f16" ? cluster::WireType::f16 : cluster::WireType::f32;
+    ro.pipeline = !o.no_pipeline;
+    ro.cluster_key = o.cluster_key;
+    return std::make_unique<runtime::RingEngine>(model, ro);
+  }
+  if (!o.layer_window.empty()) fail("--layer-window needs --workers");
   runtime::LocalOptions lo;
   lo.n_ctx = o.n_ctx;
   lo.n_threads = o.threads;

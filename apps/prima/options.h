@@ -15,6 +15,14 @@ namespace prima::app {
 
 struct EngineCli {
   std::string model;
+  // The ring (empty workers: this device alone).
+  std::string workers;        // "host:port,host:port"
+  std::string layer_window;   // "a,b,c" per device, head last
+  std::string listen = "0.0.0.0:0";
+  std::string device_threads;
+  std::string act_type = "f32";
+  std::string cluster_key;
+  bool no_pipeline = false;
   int32_t n_ctx = 0;
   int32_t threads = 0;
   int32_t n_ubatch = 512;

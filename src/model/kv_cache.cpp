@@ -58,8 +58,19 @@ void KvCache::copy(int32_t src, int32_t dst) {
   len_[static_cast<size_t>(dst)] = n;
 }
 
+Status KvCache::check(const int32_t* pos, const int32_t* seq, int32_t n_tokens) const {
+  std::vector<int32_t> len = len_;
+  return extend(len, pos, seq, n_tokens);
+}
+
 Status KvCache::admit(const int32_t* pos, const int32_t* seq, int32_t n_tokens) {
   std::vector<int32_t> len = len_;
+  if (Status st = extend(len, pos, seq, n_tokens); !st) return st;
+  len_ = std::move(len);
+  return Status::ok();
+}
+
+Status KvCache::extend(std::vector<int32_t>& len, const int32_t* pos, const int32_t* seq, int32_t n_tokens) const {
   for (int32_t t = 0; t < n_tokens; ++t) {
     const int32_t s = seq[t], p = pos[t];
     if (s < 0 || s >= cfg_.n_seq)
@@ -74,7 +85,6 @@ Status KvCache::admit(const int32_t* pos, const int32_t* seq, int32_t n_tokens) 
                            s, l);
     l = std::max(l, p + 1);
   }
-  len_ = std::move(len);
   return Status::ok();
 }
 

@@ -48,11 +48,14 @@ class KvCache {
   void truncate(int32_t seq, int32_t n_keep);  // keep positions [0, n_keep)
   void copy(int32_t src, int32_t dst);         // dst becomes a copy of src (prompt-prefix reuse)
 
-  // Checks that a batch may be written (positions in range, no gaps); updates lengths when it is.
+  // Checks that a batch may be written (positions in range, no gaps); admit() also updates the lengths.
+  Status check(const int32_t* pos, const int32_t* seq, int32_t n_tokens) const;
   Status admit(const int32_t* pos, const int32_t* seq, int32_t n_tokens);
 
  private:
   size_t offset(int32_t il, int32_t seq, int32_t kv_head, bool is_v) const;
+  // Extends the lengths `len` by the batch, or says why it cannot be written.
+  Status extend(std::vector<int32_t>& len, const int32_t* pos, const int32_t* seq, int32_t n_tokens) const;
 
   KvConfig cfg_;
   int32_t il_begin_, il_end_;

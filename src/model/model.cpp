@@ -9,16 +9,16 @@
 namespace prima::model {
 namespace {
 
-// FNV-1a 64 over the header and tensor table (everything before the tensor data) plus the file size: cheap
-// (a few MiB even for a 150k-token vocabulary) and enough to tell two different model files apart.
-std::string make_fingerprint(const gguf::File& f) {
+// FNV-1a 64 over the header and tensor table (everything before the tensor data): cheap (a few MiB even for a
+// 150k-token vocabulary) and, with the file size, enough to tell two different model files apart.
+uint64_t hash_header(const gguf::File& f) {
   uint64_t h = 0xcbf29ce484222325ull;
   const auto bytes = f.bytes().first(static_cast<size_t>(std::min<uint64_t>(f.data_offset(), f.file_size())));
   for (uint8_t b : bytes) {
     h ^= b;
     h *= 0x100000001b3ull;
   }
-  return fmt::format("{}:{:016x}", f.file_size(), h);
+  return h;
 }
 
 }  // namespace
@@ -31,7 +31,8 @@ std::unique_ptr<Model> Model::open(const std::string& path) {
   m->layers_.reserve(static_cast<size_t>(m->hp_.n_layer));
   for (int32_t il = 0; il < m->hp_.n_layer; ++il) m->layers_.push_back(LayerWeights::load(m->file_, m->hp_, il));
   m->head_ = HeadWeights::load(m->file_, m->hp_);
-  m->fingerprint_ = make_fingerprint(m->file_);
+  m->header_hash_ = hash_header(m->file_);
+  m->fingerprint_ = fmt::format("{}:{:016x}", m->file_.file_size(), m->header_hash_);
   return m;
 }
 

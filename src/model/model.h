@@ -40,6 +40,7 @@ class Model {
 
   // Identity of the file for the cluster handshake: size + a hash of the header and tensor table.
   const std::string& fingerprint() const { return fingerprint_; }
+  uint64_t header_hash() const { return header_hash_; }
 
   uint64_t layer_bytes(int32_t il) const { return layers_[static_cast<size_t>(il)].n_bytes; }
 
@@ -53,6 +54,7 @@ class Model {
   std::vector<LayerWeights> layers_;
   HeadWeights head_;
   std::string fingerprint_;
+  uint64_t header_hash_ = 0;
 };
 
 }  // namespace prima::model

@@ -1,0 +1,54 @@
+#include "runtime/device_windows.h"
+
+namespace prima::runtime {
+
+DeviceWindows::DeviceWindows(const model::Model& model, const std::vector<LayerRange>& ranges, model::KvConfig kv,
+                             int n_threads)
+    : kv_(kv), pool_(n_threads) {
+  PRIMA_CHECK(!ranges.empty(), "a device needs at least one window");
+  for (const auto& [b, e] : ranges) windows_.push_back(std::make_unique<model::Window>(model, b, e, kv));
+}
+
+uint64_t DeviceWindows::weight_bytes() const {
+  uint64_t n = 0;
+  for (const auto& w : windows_) n += w->n_bytes();
+  return n;
+}
+
+std::vector<LayerRange> DeviceWindows::ranges() const {
+  std::vector<LayerRange> r;
+  for (const auto& w : windows_) r.emplace_back(w->il_begin(), w->il_end());
+  return r;
+}
+
+Status DeviceWindows::forward(size_t cycle, const model::Batch& batch, float* x) {
+  if (cycle >= windows_.size())
+    return Status::error(Status::Code::invalid, "cycle {} but this device has {} windows", cycle, windows_.size());
+  return windows_[cycle]->forward(pool_, ws_, batch, x);
+}
+
+Status DeviceWindows::check(const model::Batch& batch) const {
+  return windows_.front()->kv().check(batch.pos, batch.seq, batch.n_tokens);
+}
+
+Status DeviceWindows::apply(const KvOperation& op) {
+  const int32_t n_seq = kv_.n_seq;
+  auto bad_seq = [&](int32_t s) { return s < 0 || s >= n_seq; };
+  switch (op.op) {
+    case KvOpKind::clear_all:
+      for (auto& w : windows_) w->kv().clear();
+      return Status::ok();
+    case KvOpKind::remove:
+      if (bad_seq(op.seq)) return Status::error(Status::Code::invalid, "sequence {} is outside 0..{}", op.seq, n_seq - 1);
+      for (auto& w : windows_) w->kv().truncate(op.seq, op.p0);
+      return Status::ok();
+    case KvOpKind::copy:
+      if (bad_seq(op.seq) || bad_seq(op.seq_dst))
+        return Status::error(Status::Code::invalid, "copy {} -> {}: sequences are 0..{}", op.seq, op.seq_dst, n_seq - 1);
+      for (auto& w : windows_) w->kv().copy(op.seq, op.seq_dst);
+      return Status::ok();
+  }
+  return Status::error(Status::Code::invalid, "unknown KV operation");
+}
+
+}  // namespace prima::runtime

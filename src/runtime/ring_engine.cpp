@@ -1,0 +1,392 @@
+#include "runtime/ring_engine.h"
+
+#include <fmt/format.h>
+
+#include <random>
+
+#include "cluster/handshake.h"
+#include "core/clock.h"
+#include "core/format.h"
+#include "core/log.h"
+#include "memory/accounting.h"
+#include "memory/budget.h"
+#include "runtime/local_engine.h"
+#include "runtime/worker.h"
+
+namespace prima::runtime {
+
+using cluster::Millis;
+
+RingEngine::RingEngine(const model::Model& model, RingOptions opt) : model_(model), opt_(std::move(opt)) {
+  const auto& hp = model.hparams();
+  if (opt_.workers.empty()) fail("a ring needs at least one worker (--workers)");
+  if (opt_.workers.size() + 1 > cluster::kMaxWorld) fail("at most {} devices in a ring", cluster::kMaxWorld);
+  n_ctx_ = resolve_n_ctx(hp, opt_.n_ctx);
+  PRIMA_CHECK(opt_.n_seq >= 1 && opt_.n_seq <= 256, "sequence slots {} must be in 1..256", opt_.n_seq);
+  PRIMA_CHECK(opt_.n_ubatch >= 1 && opt_.n_ubatch <= 8192, "micro-batch size {} must be in 1..8192", opt_.n_ubatch);
+  const size_t world = opt_.workers.size() + 1;
+  if (!opt_.device_threads.empty() && opt_.device_threads.size() != world)
+    fail("--device-threads lists {} devices, the ring has {}", opt_.device_threads.size(), world);
+  if (!opt_.windows.empty()) {
+    if (opt_.windows.size() != world)
+      fail("--layer-window lists {} windows for a ring of {} devices ({} workers and the head, which is last)",
+           opt_.windows.size(), world, world - 1);
+    plan_ = RingPlan::from_windows(hp.n_layer, opt_.windows);
+  } else {
+    plan_ = RingPlan::even(hp.n_layer, static_cast<int32_t>(world));
+  }
+  connect_workers();
+  configure_workers();
+}
+
+RingEngine::~RingEngine() {
+  if (!broken_) stop_workers("the head is done");
+}
+
+void RingEngine::stop_workers(const std::string& reason) {
+  // A worker the heartbeat says is gone would only make the send wait for its timeout.
+  const auto health = monitor_ ? monitor_->health() : std::vector<cluster::PeerHealth>{};
+  for (size_t i = 0; i < workers_.size(); ++i)
+    if (i >= health.size() || health[i].alive) (void)workers_[i].conn.send(cluster::Stop{reason});
+}
+
+void RingEngine::connect_workers() {
+  cluster::TransportOptions t;
+  t.cluster_key = opt_.cluster_key;
+  auto ep = cluster::Endpoint::listen(opt_.listen, "head", t);
+  if (!ep) fail("cannot listen on {} for the ring's last hop: {}", opt_.listen, ep.status().message());
+  ep_.emplace(std::move(ep).value());
+  std::random_device rd;
+  session_ = (uint64_t{rd()} << 32) | rd();
+
+  cluster::Hello ours;
+  ours.role = cluster::Role::head;
+  ours.session = session_;
+  ours.device_name = "head";
+  ours.software_version = "prima 0.1.0";
+  ours.listen_port = ep_->port();
+  ours.model = fingerprint_of(model_);
+  ours.facts = cluster::basic_device_facts();
+
+  monitor_ = std::make_unique<cluster::HeartbeatMonitor>(
+      session_, cluster::HeartbeatOptions{Millis(500), opt_.heartbeat_timeout}, t);
+  for (size_t i = 0; i < opt_.workers.size(); ++i) {
+    const std::string name = fmt::format("w{}", i + 1);
+    auto conn = cluster::Connection::open(opt_.workers[i], name, t);
+    if (!conn) fail("worker {} at {}: {}", name, opt_.workers[i], conn.status().message());
+    auto hello = cluster::handshake_with_worker(*conn, ours, opt_.connect_timeout);
+    if (!hello) fail("{}", hello.status().message());
+    log::info("worker {} ({}) at {} joined", name, hello->device_name, opt_.workers[i]);
+    // The last worker reaches the head at the address it saw the head connect from.
+    if (i + 1 == opt_.workers.size()) head_address_ = cluster::return_address(*hello, ep_->port());
+    monitor_->watch("worker " + name, opt_.workers[i]);
+    workers_.push_back({name, hello->device_name, std::move(conn).value()});
+  }
+}
+
+void RingEngine::configure_workers() {
+  const size_t world = workers_.size() + 1;
+  std::vector<cluster::RingMember> ring;
+  for (size_t i = 0; i < workers_.size(); ++i)
+    ring.push_back({workers_[i].name, opt_.workers[i], static_cast<uint32_t>(plan_.windows[i])});
+  ring.push_back({"head", head_address_, static_cast<uint32_t>(plan_.windows.back())});
+
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    cluster::Config c;
+    c.epoch = 1;
+    c.rank = static_cast<uint32_t>(i);
+    c.ring = ring;
+    c.k = static_cast<uint32_t>(plan_.k);
+    c.next_hop = i + 1 < workers_.size() ? opt_.workers[i + 1] : head_address_;
+    c.n_ctx = static_cast<uint32_t>(n_ctx_);
+    c.n_batch = c.n_ubatch = static_cast<uint32_t>(opt_.n_ubatch);
+    c.n_seq_max = static_cast<uint32_t>(opt_.n_seq);
+    c.kv_type = opt_.kv_type == ggml_type::F32 ? "f32" : "f16";
+    c.act_type = opt_.act_type;
+    c.n_threads = opt_.device_threads.empty() ? 0 : static_cast<uint32_t>(opt_.device_threads[i]);
+    auto& conn = workers_[i].conn;
+    if (Status s = conn.send(c); !s) fail("{}", s.message());
+    const int64_t deadline = now_ns() + opt_.connect_timeout.count() * 1'000'000;
+    while (true) {
+      auto in = conn.recv(Millis(100));
+      if (in && in->msg.as<cluster::Ack>()) break;
+      if (in && in->msg.as<cluster::ErrorMsg>())
+        fail("worker {} refused the configuration: {}", conn.describe(), in->msg.as<cluster::ErrorMsg>()->text);
+      if (now_ns() > deadline) fail("worker {} did not acknowledge the configuration in time", conn.describe());
+    }
+  }
+  const size_t h = world - 1;
+  const int head_threads = resolve_threads(opt_.device_threads.empty() || opt_.device_threads[h] == 0
+                                               ? opt_.n_threads
+                                               : opt_.device_threads[h]);
+  head_ = std::make_unique<DeviceWindows>(model_, plan_.ranges(h),
+                                          model::KvConfig{n_ctx_, opt_.n_seq, opt_.kv_type}, head_threads);
+  for (size_t m = 0; m < world; ++m) {
+    DeviceAccount a;
+    a.name = m < workers_.size() ? workers_[m].name : "head";
+    a.address = m < workers_.size() ? opt_.workers[m] : "";
+    a.ranges = plan_.ranges(m);
+    accounts_.push_back(a);
+  }
+  if (auto b = memory::probe_budget(); b) accounts_.back().memory_total = b->total_bytes;
+  log::info("ring of {} devices: {}", world, describe());
+}
+
+std::string RingEngine::describe() const {
+  std::string s = fmt::format("{} devices, {}:", workers_.size() + 1, plan_.describe());
+  for (size_t m = 0; m < accounts_.size(); ++m) {
+    s += " " + accounts_[m].name;
+    for (const auto& [b, e] : accounts_[m].ranges) s += fmt::format(" [{},{})", b, e);
+    s += m + 1 < accounts_.size() ? ";" : "";
+  }
+  return s + fmt::format(", n_ctx {} x {} seq", n_ctx_, opt_.n_seq);
+}
+
+Status RingEngine::send_to_ring(const TokenBatch& batch, MicroBatch& mb, uint32_t index, uint16_t cycle) {
+  cluster::Activations a;
+  a.step_id = step_;
+  a.micro_batch = index;
+  a.cycle = cycle;
+  a.dtype = opt_.act_type;
+  a.n_tokens = static_cast<uint32_t>(mb.n);
+  a.n_embd = static_cast<uint32_t>(model_.hparams().n_embd);
+  a.pos.assign(batch.pos.begin() + mb.begin, batch.pos.begin() + mb.begin + mb.n);
+  a.seq_id.assign(batch.seq.begin() + mb.begin, batch.seq.begin() + mb.begin + mb.n);
+  a.output.assign(batch.logits.begin() + mb.begin, batch.logits.begin() + mb.begin + mb.n);
+  a.values = mb.x;
+  Stopwatch sw;
+  Status s = workers_.front().conn.send(a);
+  accounts_.back().send_ms += sw.elapsed_ms();
+  return s;
+}
+
+Status RingEngine::poll_workers(uint64_t step) {
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    while (true) {
+      auto in = workers_[i].conn.recv(Millis(0));
+      if (!in) break;
+      const auto& m = in->msg;
+      if (const auto* st = m.as<cluster::StepStats>()) {
+        auto& a = accounts_[i];
+        a.compute_ms += st->compute_ns * 1e-6;
+        a.wait_ms += st->wait_ns * 1e-6;
+        a.send_ms += st->send_ns * 1e-6;
+        a.pagein_ms += st->pagein_ns * 1e-6;
+        a.disk_read_bytes += st->disk_read_bytes;
+        a.anon_bytes = st->anon_bytes;
+        a.resident_bytes = st->resident_bytes;
+        a.memory_total = st->memory_total;
+        a.tokens += st->n_tokens;
+        if (st->step_id == step) {
+          a.last_compute_ms = st->compute_ns * 1e-6;
+          a.last_network_ms = (st->wait_ns + st->send_ns) * 1e-6;
+          a.last_disk_ms = st->pagein_ns * 1e-6;
+        }
+      } else if (const auto* e = m.as<cluster::ErrorMsg>()) {
+        return Status::error(Status::Code::internal, "worker {} failed: {}", workers_[i].conn.describe(), e->text);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Result<cluster::Incoming> RingEngine::next_activations(uint64_t step) {
+  const int64_t start = now_ns();
+  const int64_t deadline = start + opt_.step_timeout.count() * 1'000'000;
+  while (true) {
+    if (Status s = poll_workers(step); !s) return s;
+    if (Status s = monitor_->check(); !s) return s;
+    auto in = ep_->recv(Millis(2));
+    if (in) {
+      if (const auto* a = in->msg.as<cluster::Activations>(); a && a->step_id == step) {
+        accounts_.back().wait_ms += static_cast<double>(now_ns() - start) * 1e-6;
+        return in;
+      }
+      if (const auto* e = in->msg.as<cluster::ErrorMsg>())
+        return Status::error(Status::Code::internal, "the ring failed: {}", e->text);
+      continue;  // a late message of an earlier step
+    }
+    if (in.status().code() != Status::Code::timeout) log::warn("{}", in.status().message());
+    if (now_ns() > deadline)
+      return Status::error(Status::Code::timeout, "no activations came back within {} s although every worker answers "
+                           "heartbeats", opt_.step_timeout.count() / 1000);
+  }
+}
+
+void RingEngine::fail_step(const Status& why) {
+  broken_ = true;
+  broken_reason_ = why.message();
+  stop_workers("the head stopped after an error: " + why.message());
+}
+
+Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
+  if (broken_) return Status::error(Status::Code::closed, "the ring is down: {}", broken_reason_);
+  const auto& hp = model_.hparams();
+  const int32_t n = batch.size();
+  if (batch.pos.size() != batch.tokens.size() || batch.seq.size() != batch.tokens.size() ||
+      batch.logits.size() != batch.tokens.size())
+    return Status::error(Status::Code::invalid, "malformed batch: field sizes differ");
+  if (n == 0) return Status::ok();
+  for (int32_t t = 0; t < n; ++t)
+    if (batch.tokens[t] < 0 || batch.tokens[t] >= hp.n_vocab)
+      return Status::error(Status::Code::invalid, "token id {} is outside the vocabulary (0..{})", batch.tokens[t],
+                           hp.n_vocab - 1);
+  // Every device's cache holds the same positions, so the head's check speaks for the whole ring.
+  if (Status s = head_->check({n, batch.pos.data(), batch.seq.data()}); !s) return s;
+
+  ++step_;
+  Stopwatch step_time;
+  const size_t n_embd = static_cast<size_t>(hp.n_embd), n_vocab = static_cast<size_t>(hp.n_vocab);
+  logits.resize(static_cast<size_t>(batch.n_outputs()) * n_vocab);
+  std::vector<MicroBatch> mbs;
+  int32_t outputs = 0;
+  for (int32_t b = 0; b < n; b += opt_.n_ubatch) {
+    MicroBatch mb;
+    mb.begin = b;
+    mb.n = std::min(opt_.n_ubatch, n - b);
+    mb.first_output = outputs;
+    for (int32_t t = b; t < b + mb.n; ++t) outputs += batch.logits[static_cast<size_t>(t)];
+    mbs.push_back(std::move(mb));
+  }
+  double head_compute = 0;
+
+  auto embed_and_send = [&](uint32_t i) -> Status {
+    MicroBatch& mb = mbs[i];
+    mb.x.resize(static_cast<size_t>(mb.n) * n_embd);
+    Stopwatch sw;
+    if (Status s = model_.embed({batch.tokens.data() + mb.begin, static_cast<size_t>(mb.n)}, mb.x.data()); !s) return s;
+    head_compute += sw.elapsed_ms();
+    return send_to_ring(batch, mb, i, 0);
+  };
+  // The head's part of a micro-batch that came back after `cycle`: its window, then the next cycle or the output.
+  auto on_return = [&](const cluster::Activations& a) -> Status {
+    if (a.micro_batch >= mbs.size() || a.n_tokens != static_cast<uint32_t>(mbs[a.micro_batch].n))
+      return Status::error(Status::Code::protocol, "the ring returned an unknown micro-batch {}", a.micro_batch);
+    MicroBatch& mb = mbs[a.micro_batch];
+    a.to_f32(mb.x);
+    Stopwatch sw;
+    const model::Batch mbatch{mb.n, batch.pos.data() + mb.begin, batch.seq.data() + mb.begin};
+    if (Status s = head_->forward(a.cycle, mbatch, mb.x.data()); !s) return s;
+    if (a.cycle + 1 < plan_.k) {
+      head_compute += sw.elapsed_ms();
+      return send_to_ring(batch, mb, a.micro_batch, static_cast<uint16_t>(a.cycle + 1));
+    }
+    // Output layer for the tokens that want logits.
+    std::vector<float> rows;
+    for (int32_t t = 0; t < mb.n; ++t)
+      if (batch.logits[static_cast<size_t>(mb.begin + t)])
+        rows.insert(rows.end(), mb.x.begin() + static_cast<long>(t * n_embd), mb.x.begin() + static_cast<long>((t + 1) * n_embd));
+    const int32_t n_out = static_cast<int32_t>(rows.size() / n_embd);
+    if (n_out > 0)
+      model_.output(head_->pool(), rows.data(), n_out, logits.data() + static_cast<size_t>(mb.first_output) * n_vocab,
+                    out_scratch_);
+    head_compute += sw.elapsed_ms();
+    return Status::ok();
+  };
+
+  Status st = Status::ok();
+  const size_t n_returns = mbs.size() * static_cast<size_t>(plan_.k);
+  if (opt_.pipeline) {
+    for (uint32_t i = 0; i < mbs.size() && st; ++i) st = embed_and_send(i);
+    for (size_t r = 0; r < n_returns && st; ++r) {
+      auto in = next_activations(step_);
+      if (!in) st = in.status();
+      else st = on_return(*in->msg.as<cluster::Activations>());
+    }
+  } else {
+    for (uint32_t i = 0; i < mbs.size() && st; ++i) {
+      st = embed_and_send(i);
+      for (int32_t c = 0; c < plan_.k && st; ++c) {
+        auto in = next_activations(step_);
+        if (!in) st = in.status();
+        else st = on_return(*in->msg.as<cluster::Activations>());
+      }
+    }
+  }
+  // Stats of this step that are already here.
+  if (Status s = poll_workers(step_); st && !s) st = s;
+  if (!st) {
+    fail_step(st);
+    return st;
+  }
+  auto& head = accounts_.back();
+  head.compute_ms += head_compute;
+  head.tokens += n;
+  head.last_compute_ms = head_compute;
+  head.last_network_ms = step_time.elapsed_ms() - head_compute;
+  timings_.compute_ms += head_compute;
+  timings_.wait_ms += step_time.elapsed_ms() - head_compute;
+  ++timings_.n_steps;
+  return Status::ok();
+}
+
+Status RingEngine::broadcast_kv(const cluster::KvOp& op, const KvOperation& local) {
+  if (broken_) return Status::error(Status::Code::closed, "the ring is down: {}", broken_reason_);
+  if (Status s = head_->apply(local); !s) return s;
+  for (auto& w : workers_)
+    if (Status s = w.conn.send(op); !s) return s;
+  for (auto& w : workers_) {
+    const int64_t deadline = now_ns() + opt_.heartbeat_timeout.count() * 1'000'000;
+    while (true) {
+      auto in = w.conn.recv(Millis(20));
+      if (in && in->msg.as<cluster::Ack>()) break;
+      if (in && in->msg.as<cluster::ErrorMsg>())
+        return Status::error(Status::Code::internal, "worker {}: {}", w.conn.describe(), in->msg.as<cluster::ErrorMsg>()->text);
+      if (Status s = monitor_->check(); !s) return s;
+      if (now_ns() > deadline)
+        return Status::error(Status::Code::timeout, "worker {} did not acknowledge a KV operation", w.conn.describe());
+    }
+  }
+  return Status::ok();
+}
+
+Status RingEngine::kv_clear(int32_t seq) {
+  if (seq >= opt_.n_seq) return Status::error(Status::Code::invalid, "sequence {} is outside 0..{}", seq, opt_.n_seq - 1);
+  if (seq < 0) return broadcast_kv({cluster::KvOpKind::clear, 0, 0, 0, -1}, {KvOpKind::clear_all});
+  return broadcast_kv({cluster::KvOpKind::remove, seq, 0, 0, -1}, {KvOpKind::remove, seq, 0, 0});
+}
+
+Status RingEngine::kv_truncate(int32_t seq, int32_t n_keep) {
+  if (seq < 0 || seq >= opt_.n_seq) return Status::error(Status::Code::invalid, "sequence {} is outside 0..{}", seq, opt_.n_seq - 1);
+  n_keep = std::max(0, n_keep);
+  return broadcast_kv({cluster::KvOpKind::remove, seq, 0, n_keep, -1}, {KvOpKind::remove, seq, 0, n_keep});
+}
+
+Status RingEngine::kv_copy(int32_t src, int32_t dst) {
+  return broadcast_kv({cluster::KvOpKind::copy, src, dst, 0, -1}, {KvOpKind::copy, src, dst, 0});
+}
+
+std::vector<DeviceStatus> RingEngine::devices() const {
+  std::vector<DeviceStatus> out;
+  const auto health = monitor_->health();
+  for (size_t m = 0; m < accounts_.size(); ++m) {
+    const auto& a = accounts_[m];
+    DeviceStatus d;
+    d.name = m < workers_.size() ? fmt::format("{} ({})", a.name, workers_[m].device_name) : a.name;
+    d.address = a.address;
+    d.alive = m < health.size() ? health[m].alive : true;
+    d.memory_total = a.memory_total;
+    d.windows = a.ranges;
+    d.k = plan_.k;
+    d.last_compute_ms = a.last_compute_ms;
+    d.last_network_ms = a.last_network_ms;
+    d.last_disk_ms = a.last_disk_ms;
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::string RingEngine::summary() const {
+  std::string s = fmt::format("{:<6} {:<22} {:<18} {:>8} {:>11} {:>10} {:>9} {:>9} {:>10}\n", "device", "address",
+                              "layers", "tokens", "compute ms", "wait ms", "send ms", "disk MiB", "anon MiB");
+  for (const auto& a : accounts_) {
+    std::string layers;
+    for (const auto& [b, e] : a.ranges) layers += fmt::format("[{},{})", b, e);
+    s += fmt::format("{:<6} {:<22} {:<18} {:>8} {:>11.1f} {:>10.1f} {:>9.1f} {:>9.1f} {:>10.1f}\n", a.name,
+                     a.address.empty() ? "(this process)" : a.address, layers, a.tokens, a.compute_ms, a.wait_ms,
+                     a.send_ms, a.disk_read_bytes / 1048576.0, a.anon_bytes / 1048576.0);
+  }
+  return s;
+}
+
+}  // namespace prima::runtime
