@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace prima::test {
 
@@ -21,12 +22,12 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// args are passed through the shell, each quoted.
-inline CliResult run_prima(const std::vector<std::string>& args) {
+// Runs argv (argv[0] looked up in PATH) through the shell, each argument quoted; waits for it.
+inline CliResult run_command(const std::vector<std::string>& argv) {
   static int n = 0;
   const std::string err_path = ::testing::TempDir() + "/prima_stderr_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
-  std::string cmd = shell_quote(PRIMA_BINARY);
-  for (const auto& a : args) cmd += " " + shell_quote(a);
+  std::string cmd;
+  for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + shell_quote(a);
   cmd += " 2>" + shell_quote(err_path);
   CliResult r;
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -42,6 +43,13 @@ inline CliResult run_prima(const std::vector<std::string>& args) {
   }
   std::remove(err_path.c_str());
   return r;
+}
+
+// `prima ARGS...`
+inline CliResult run_prima(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {PRIMA_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv);
 }
 
 }  // namespace prima::test
