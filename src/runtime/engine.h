@@ -84,7 +84,7 @@ class Engine {
   virtual EngineTimings timings() const { return {}; }
   virtual std::vector<DeviceStatus> devices() const = 0;  // ring order, head last
   virtual std::string describe() const = 0;  // one line: devices, windows, threads
-  virtual std::string summary() const { return ""; }  // per-device accounting of the run so far (multi-line)
+  virtual std::string summary() { return ""; }  // per-device accounting of the run so far (multi-line)
 };
 
 }  // namespace prima::runtime

@@ -68,7 +68,7 @@ class RingEngine final : public Engine {
   EngineTimings timings() const override { return timings_; }
   std::vector<DeviceStatus> devices() const override;
   std::string describe() const override;
-  std::string summary() const override;
+  std::string summary() override;
 
   const RingPlan& plan() const { return plan_; }
 
