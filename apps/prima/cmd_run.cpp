@@ -102,9 +102,9 @@ CommandMain setup(CLI::App& sub) {
     if (!st) fail("{}", st.message());
     std::fprintf(stderr,
                  "prima: load %.2f s | prompt %d tokens, %.1f tok/s | generated %d tokens, %.2f tok/s, %.2f ms/token | "
-                 "stop: %s | %s\n",
+                 "memory pressure %.1f %% | stop: %s | %s\n",
                  load_s, stats.n_prompt, stats.prompt_tps(), stats.n_gen, stats.gen_tps(), stats.ms_per_token(),
-                 stats.stop_reason.c_str(), engine->describe().c_str());
+                 engine->memory_pressure_percent(), stats.stop_reason.c_str(), engine->describe().c_str());
     return 0;
   };
 }

@@ -19,6 +19,8 @@ struct WorkerCli {
   int threads = 0;
   int sessions = 0;
   bool verbose = false;
+  std::string prefetch = "auto", release = "auto";
+  double mem_gib = 0;
 };
 
 CommandMain setup(CLI::App& sub) {
@@ -30,6 +32,12 @@ CommandMain setup(CLI::App& sub) {
   sub.add_option("--cluster-key", o->cluster_key, "shared CURVE key: only heads holding it are served");
   sub.add_option("--sessions", o->sessions, "exit after serving this many heads (0 = serve forever)")->check(CLI::Range(0, 1 << 30));
   sub.add_flag("-v,--verbose", o->verbose, "log every step");
+  sub.add_option("--prefetch", o->prefetch, "off, on, touch or auto, unless the head says otherwise")
+      ->check(CLI::IsMember({"off", "on", "willneed", "touch", "auto"}));
+  sub.add_option("--mem", o->mem_gib, "memory this device may use, GiB (default: measured, cgroup limits included)")
+      ->check(CLI::Range(0.0, 1e6));
+  sub.add_option("--release", o->release, "drop windows after use: auto, off, always")
+      ->check(CLI::IsMember({"auto", "off", "always"}));
   return [o]() {
     if (o->verbose) log::set_level(log::Level::debug);
     std::signal(SIGINT, on_signal);
@@ -42,6 +50,11 @@ CommandMain setup(CLI::App& sub) {
     wo.cluster_key = o->cluster_key;
     wo.max_sessions = o->sessions;
     wo.stop = &g_stop;
+    wo.memory.prefetch = o->prefetch;
+    if (o->mem_gib > 0) wo.memory.budget_bytes = static_cast<uint64_t>(o->mem_gib * 1073741824.0);
+    wo.memory.release = o->release == "off" ? runtime::ReleaseMode::off
+                        : o->release == "always" ? runtime::ReleaseMode::always
+                                                 : runtime::ReleaseMode::automatic;
     if (!wo.name.empty()) log::set_device_name(wo.name);
     return runtime::run_worker(*model, wo);
   };

@@ -16,16 +16,38 @@ void add_engine_options(CLI::App& sub, EngineCli& o) {
       ->check(CLI::Range(1, 8192));
   sub.add_option("--cache-type", o.kv_type, "KV cache type: f16 or f32")->check(CLI::IsMember({"f16", "f32"}));
   sub.add_flag("-v,--verbose", o.verbose, "log more (per-token timings)");
+  sub.add_option("--prefetch", o.prefetch,
+                 "read the next window ahead: off, on (madvise), touch (read its pages in the background), "
+                 "auto (touch when this device streams windows)")
+      ->check(CLI::IsMember({"off", "on", "willneed", "touch", "auto"}));
+  sub.add_option("--mem", o.mem_gib, "memory this device may use, GiB (default: measured, cgroup limits included)")
+      ->check(CLI::Range(0.0, 1e6));
+  sub.add_option("--release", o.release,
+                 "drop windows after use: auto (only the streamed ones, when the weights do not fit), off, always")
+      ->check(CLI::IsMember({"auto", "off", "always"}));
   auto* g = sub.add_option_group("ring", "spread the layers over several devices running `prima worker`");
   g->add_option("--workers", o.workers, "workers in ring order: host:port,host:port,... (the head comes last)");
   g->add_option("--layer-window", o.layer_window, "layers per cycle of each device, head last: a,b,c (default: even)");
   g->add_option("--listen", o.listen, "where the last worker reaches the head (address:port; port 0 = any)");
   g->add_option("--device-threads", o.device_threads, "threads of each device, head last (0 = all its cores)");
+  g->add_option("--device-mem", o.device_mem, "memory each device may use in GiB, head last (0 = measured)");
   g->add_option("--act-type", o.act_type, "hidden states on the wire: f32 or f16 (half the bytes)")
       ->check(CLI::IsMember({"f32", "f16"}));
   g->add_option("--cluster-key", o.cluster_key, "shared CURVE key of the cluster (see `prima worker --help`)");
   g->add_flag("--no-pipeline", o.no_pipeline, "send prompt micro-batches round the ring one at a time");
 }
+
+namespace {
+runtime::MemoryOptions memory_options(const EngineCli& o) {
+  runtime::MemoryOptions m;
+  m.prefetch = o.prefetch;
+  if (o.mem_gib > 0) m.budget_bytes = static_cast<uint64_t>(o.mem_gib * 1073741824.0);
+  m.release = o.release == "off" ? runtime::ReleaseMode::off
+              : o.release == "always" ? runtime::ReleaseMode::always
+                                      : runtime::ReleaseMode::automatic;
+  return m;
+}
+}  // namespace
 
 std::unique_ptr<runtime::Engine> make_engine(const EngineCli& o, const model::Model& model) {
   if (!o.workers.empty()) {
@@ -46,10 +68,31 @@ std::unique_ptr<runtime::Engine> make_engine(const EngineCli& o, const model::Mo
     ro.act_type = o.act_type == "f16" ? cluster::WireType::f16 : cluster::WireType::f32;
     ro.pipeline = !o.no_pipeline;
     ro.cluster_key = o.cluster_key;
+    ro.memory = memory_options(o);
+    ro.device_prefetch = o.prefetch;
+    if (!o.device_mem.empty()) {
+      std::string list = o.device_mem;
+      for (size_t p = 0; p <= list.size();) {
+        const size_t q = std::min(list.find(',', p), list.size());
+        const std::string item = list.substr(p, q - p);
+        char* end = nullptr;
+        const double gib = std::strtod(item.c_str(), &end);
+        if (item.empty() || end != item.c_str() + item.size() || !(gib >= 0) || gib > 1e6)
+          fail("--device-mem: '{}' is not a size in GiB", item);
+        ro.device_mem.push_back(static_cast<uint64_t>(gib * 1073741824.0));
+        p = q + 1;
+      }
+    }
     return std::make_unique<runtime::RingEngine>(model, ro);
   }
-  if (!o.layer_window.empty()) fail("--layer-window needs --workers");
+  if (!o.device_mem.empty() || !o.device_threads.empty()) fail("--device-mem and --device-threads need --workers");
   runtime::LocalOptions lo;
+  if (!o.layer_window.empty()) {
+    const auto w = runtime::parse_int_list(o.layer_window, "--layer-window");
+    if (w.size() != 1) fail("--layer-window lists {} windows but there is one device (add --workers)", w.size());
+    lo.window = w[0];
+  }
+  lo.memory = memory_options(o);
   lo.n_ctx = o.n_ctx;
   lo.n_threads = o.threads;
   lo.n_ubatch = o.n_ubatch;

@@ -23,6 +23,11 @@ struct EngineCli {
   std::string act_type = "f32";
   std::string cluster_key;
   bool no_pipeline = false;
+  std::string device_mem;     // GiB per device, head last
+  // Memory (this device; workers get --device-prefetch / --device-mem through the Config).
+  std::string prefetch = "auto";
+  double mem_gib = 0;
+  std::string release = "auto";
   int32_t n_ctx = 0;
   int32_t threads = 0;
   int32_t n_ubatch = 512;

@@ -1,12 +1,27 @@
 #include "runtime/device_windows.h"
 
+#include "core/clock.h"
+
 namespace prima::runtime {
 
 DeviceWindows::DeviceWindows(const model::Model& model, const std::vector<LayerRange>& ranges, model::KvConfig kv,
-                             int n_threads)
+                             int n_threads, const MemoryOptions& mem, const std::vector<model::FileRange>& extra,
+                             int32_t n_ubatch)
     : kv_(kv), pool_(n_threads) {
   PRIMA_CHECK(!ranges.empty(), "a device needs at least one window");
-  for (const auto& [b, e] : ranges) windows_.push_back(std::make_unique<model::Window>(model, b, e, kv));
+  const auto& hp = model.hparams();
+  uint64_t anon = 0;
+  std::vector<std::vector<model::FileRange>> files;
+  for (const auto& [b, e] : ranges) {
+    windows_.push_back(std::make_unique<model::Window>(model, b, e, kv));
+    files.push_back(windows_.back()->ranges());
+    anon += windows_.back()->kv().n_bytes();
+  }
+  // Activations of one micro-batch: hidden, q/k/v, attention, feed-forward and the scores.
+  anon += static_cast<uint64_t>(n_ubatch) * 4 *
+          (4ull * hp.n_embd + 2ull * hp.n_ff + 3ull * hp.n_head * hp.n_embd_head) +
+          static_cast<uint64_t>(n_threads) * static_cast<uint64_t>(kv.n_ctx) * 4;
+  memory_ = std::make_unique<WindowMemory>(model, std::move(files), extra, anon, mem);
 }
 
 uint64_t DeviceWindows::weight_bytes() const {
@@ -24,7 +39,11 @@ std::vector<LayerRange> DeviceWindows::ranges() const {
 Status DeviceWindows::forward(size_t cycle, const model::Batch& batch, float* x) {
   if (cycle >= windows_.size())
     return Status::error(Status::Code::invalid, "cycle {} but this device has {} windows", cycle, windows_.size());
-  return windows_[cycle]->forward(pool_, ws_, batch, x);
+  timing_.pagein_ns = memory_->before(cycle);
+  const int64_t t0 = now_ns();
+  Status s = windows_[cycle]->forward(pool_, ws_, batch, x);
+  timing_.compute_ns = now_ns() - t0;
+  return s;
 }
 
 Status DeviceWindows::check(const model::Batch& batch) const {

@@ -11,6 +11,7 @@
 #include "model/model.h"
 #include "model/window.h"
 #include "runtime/ring_plan.h"
+#include "runtime/window_memory.h"
 
 namespace prima::runtime {
 
@@ -23,9 +24,17 @@ struct KvOperation {
   int32_t p0 = 0;       // remove: keep positions [0, p0)
 };
 
+// Time of the last forward(), split.
+struct ForwardTiming {
+  int64_t pagein_ns = 0;   // touching the window's pages (waiting for the disk when they were not in)
+  int64_t compute_ns = 0;
+};
+
 class DeviceWindows {
  public:
-  DeviceWindows(const model::Model& model, const std::vector<LayerRange>& ranges, model::KvConfig kv, int n_threads);
+  // extra: other file ranges this device owns and keeps (the head's embedding and output layer).
+  DeviceWindows(const model::Model& model, const std::vector<LayerRange>& ranges, model::KvConfig kv, int n_threads,
+                const MemoryOptions& mem = {}, const std::vector<model::FileRange>& extra = {}, int32_t n_ubatch = 512);
 
   size_t n_cycles() const { return windows_.size(); }
   const model::Window& window(size_t cycle) const { return *windows_[cycle]; }
@@ -34,8 +43,12 @@ class DeviceWindows {
   uint64_t weight_bytes() const;  // of every window
   std::vector<LayerRange> ranges() const;
 
-  // x: [batch.n_tokens][n_embd] in and out, through the window of `cycle`.
+  // x: [batch.n_tokens][n_embd] in and out, through the window of `cycle`. Call done(cycle) once the result is
+  // handed on: that is when the window is released (if streamed) and the next one prefetched.
   Status forward(size_t cycle, const model::Batch& batch, float* x);
+  void done(size_t cycle) { memory_->after(cycle); }
+  const ForwardTiming& last_timing() const { return timing_; }
+  const WindowMemory& memory() const { return *memory_; }
   // Would the batch fit every window's cache (positions in range, no gaps)?
   Status check(const model::Batch& batch) const;
   Status apply(const KvOperation& op);
@@ -46,6 +59,8 @@ class DeviceWindows {
   kernels::ThreadPool pool_;
   std::vector<std::unique_ptr<model::Window>> windows_;
   model::Workspace ws_;
+  std::unique_ptr<WindowMemory> memory_;
+  ForwardTiming timing_;
 };
 
 }  // namespace prima::runtime

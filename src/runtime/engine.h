@@ -4,6 +4,7 @@
 // implements the same interface over the network.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -47,6 +48,7 @@ struct DeviceStatus {
   bool alive = true;
   uint64_t memory_total = 0;      // bytes of RAM it plans with (cgroup-aware)
   uint64_t memory_available = 0;
+  uint64_t memory_anon = 0;       // what the OS cannot reclaim because of us (KV cache, buffers)
   std::vector<std::pair<int32_t, int32_t>> windows;  // [il_begin, il_end) per cycle
   int32_t k = 1;                                     // cycles per token
   double last_compute_ms = 0;  // its share of the last token
@@ -83,6 +85,13 @@ class Engine {
 
   virtual EngineTimings timings() const { return {}; }
   virtual std::vector<DeviceStatus> devices() const = 0;  // ring order, head last
+  // Largest share of a device's RAM the run holds in memory the OS cannot reclaim (anonymous), in percent.
+  double memory_pressure_percent() const {
+    double worst = 0;
+    for (const auto& d : devices())
+      if (d.memory_total > 0) worst = std::max(worst, 100.0 * static_cast<double>(d.memory_anon) / static_cast<double>(d.memory_total));
+    return worst;
+  }
   virtual std::string describe() const = 0;  // one line: devices, windows, threads
   virtual std::string summary() { return ""; }  // per-device accounting of the run so far (multi-line)
 };

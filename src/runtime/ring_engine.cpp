@@ -26,6 +26,8 @@ RingEngine::RingEngine(const model::Model& model, RingOptions opt) : model_(mode
   PRIMA_CHECK(opt_.n_seq >= 1 && opt_.n_seq <= 256, "sequence slots {} must be in 1..256", opt_.n_seq);
   PRIMA_CHECK(opt_.n_ubatch >= 1 && opt_.n_ubatch <= 8192, "micro-batch size {} must be in 1..8192", opt_.n_ubatch);
   const size_t world = opt_.workers.size() + 1;
+  if (!opt_.device_mem.empty() && opt_.device_mem.size() != world)
+    fail("--device-mem lists {} devices, the ring has {}", opt_.device_mem.size(), world);
   if (!opt_.device_threads.empty() && opt_.device_threads.size() != world)
     fail("--device-threads lists {} devices, the ring has {}", opt_.device_threads.size(), world);
   if (!opt_.windows.empty()) {
@@ -105,6 +107,8 @@ void RingEngine::configure_workers() {
     c.kv_type = opt_.kv_type == ggml_type::F32 ? "f32" : "f16";
     c.act_type = opt_.act_type;
     c.n_threads = opt_.device_threads.empty() ? 0 : static_cast<uint32_t>(opt_.device_threads[i]);
+    c.prefetch = opt_.device_prefetch;
+    c.mem_budget = opt_.device_mem.empty() ? 0 : opt_.device_mem[i];
     auto& conn = workers_[i].conn;
     if (Status s = conn.send(c); !s) fail("{}", s.message());
     const int64_t deadline = now_ns() + opt_.connect_timeout.count() * 1'000'000;
@@ -120,8 +124,10 @@ void RingEngine::configure_workers() {
   const int head_threads = resolve_threads(opt_.device_threads.empty() || opt_.device_threads[h] == 0
                                                ? opt_.n_threads
                                                : opt_.device_threads[h]);
-  head_ = std::make_unique<DeviceWindows>(model_, plan_.ranges(h),
-                                          model::KvConfig{n_ctx_, opt_.n_seq, opt_.kv_type}, head_threads);
+  MemoryOptions mem = opt_.memory;
+  if (!opt_.device_mem.empty() && opt_.device_mem[h] > 0) mem.budget_bytes = opt_.device_mem[h];
+  head_ = std::make_unique<DeviceWindows>(model_, plan_.ranges(h), model::KvConfig{n_ctx_, opt_.n_seq, opt_.kv_type},
+                                          head_threads, mem, head_ranges(model_), opt_.n_ubatch);
   for (size_t m = 0; m < world; ++m) {
     DeviceAccount a;
     a.name = m < workers_.size() ? workers_[m].name : "head";
@@ -129,7 +135,8 @@ void RingEngine::configure_workers() {
     a.ranges = plan_.ranges(m);
     accounts_.push_back(a);
   }
-  if (auto b = memory::probe_budget(); b) accounts_.back().memory_total = b->total_bytes;
+  accounts_.back().memory_total = head_->memory().stats().total_bytes;
+  head_read_bytes_ = memory::sample_process().read_bytes;
   log::info("ring of {} devices: {}", world, describe());
 }
 
@@ -249,7 +256,7 @@ Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
     for (int32_t t = b; t < b + mb.n; ++t) outputs += batch.logits[static_cast<size_t>(t)];
     mbs.push_back(std::move(mb));
   }
-  double head_compute = 0;
+  double head_compute = 0, head_pagein = 0;
 
   auto embed_and_send = [&](uint32_t i) -> Status {
     MicroBatch& mb = mbs[i];
@@ -268,9 +275,12 @@ Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
     Stopwatch sw;
     const model::Batch mbatch{mb.n, batch.pos.data() + mb.begin, batch.seq.data() + mb.begin};
     if (Status s = head_->forward(a.cycle, mbatch, mb.x.data()); !s) return s;
+    head_pagein += head_->last_timing().pagein_ns * 1e-6;
     if (a.cycle + 1 < plan_.k) {
       head_compute += sw.elapsed_ms();
-      return send_to_ring(batch, mb, a.micro_batch, static_cast<uint16_t>(a.cycle + 1));
+      Status s = send_to_ring(batch, mb, a.micro_batch, static_cast<uint16_t>(a.cycle + 1));
+      head_->done(a.cycle);
+      return s;
     }
     // Output layer for the tokens that want logits.
     std::vector<float> rows;
@@ -282,6 +292,7 @@ Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
       model_.output(head_->pool(), rows.data(), n_out, logits.data() + static_cast<size_t>(mb.first_output) * n_vocab,
                     out_scratch_);
     head_compute += sw.elapsed_ms();
+    head_->done(a.cycle);
     return Status::ok();
   };
 
@@ -311,9 +322,14 @@ Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
     return st;
   }
   auto& head = accounts_.back();
-  head.compute_ms += head_compute;
+  const uint64_t read = memory::sample_process().read_bytes;
+  head.disk_read_bytes += read >= head_read_bytes_ ? read - head_read_bytes_ : 0;
+  head_read_bytes_ = read;
+  head.compute_ms += head_compute - head_pagein;
+  head.pagein_ms += head_pagein;
   head.tokens += n;
-  head.last_compute_ms = head_compute;
+  head.last_compute_ms = head_compute - head_pagein;
+  head.last_disk_ms = head_pagein;
   head.last_network_ms = step_time.elapsed_ms() - head_compute;
   timings_.compute_ms += head_compute;
   timings_.wait_ms += step_time.elapsed_ms() - head_compute;
@@ -367,6 +383,7 @@ std::vector<DeviceStatus> RingEngine::devices() const {
     d.address = a.address;
     d.alive = m < health.size() ? health[m].alive : true;
     d.memory_total = a.memory_total;
+    d.memory_anon = m + 1 < accounts_.size() ? a.anon_bytes : memory::sample_process().rss_anon;
     d.windows = a.ranges;
     d.k = plan_.k;
     d.last_compute_ms = a.last_compute_ms;
@@ -389,15 +406,18 @@ std::string RingEngine::summary() {
     if (!poll_workers(step_)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  std::string s = fmt::format("{:<6} {:<22} {:<18} {:>8} {:>11} {:>10} {:>9} {:>9} {:>10}\n", "device", "address",
-                              "layers", "tokens", "compute ms", "wait ms", "send ms", "disk MiB", "anon MiB");
+  accounts_.back().anon_bytes = memory::sample_process().rss_anon;
+  std::string s = fmt::format("{:<6} {:<22} {:<18} {:>8} {:>11} {:>10} {:>9} {:>10} {:>9} {:>9}\n", "device", "address",
+                              "layers", "tokens", "compute ms", "wait ms", "send ms", "page-in ms", "disk MiB", "pressure");
   for (const auto& a : accounts_) {
     std::string layers;
     for (const auto& [b, e] : a.ranges) layers += fmt::format("[{},{})", b, e);
-    s += fmt::format("{:<6} {:<22} {:<18} {:>8} {:>11.1f} {:>10.1f} {:>9.1f} {:>9.1f} {:>10.1f}\n", a.name,
+    const double pressure = a.memory_total > 0 ? 100.0 * static_cast<double>(a.anon_bytes) / static_cast<double>(a.memory_total) : 0;
+    s += fmt::format("{:<6} {:<22} {:<18} {:>8} {:>11.1f} {:>10.1f} {:>9.1f} {:>10.1f} {:>9.1f} {:>8.1f}%\n", a.name,
                      a.address.empty() ? "(this process)" : a.address, layers, a.tokens, a.compute_ms, a.wait_ms,
-                     a.send_ms, a.disk_read_bytes / 1048576.0, a.anon_bytes / 1048576.0);
+                     a.send_ms, a.pagein_ms, a.disk_read_bytes / 1048576.0, pressure);
   }
+  s += "head memory: " + head_->memory().stats().plan + "\n";
   return s;
 }
 

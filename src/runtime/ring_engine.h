@@ -20,6 +20,7 @@
 #include "model/model.h"
 #include "runtime/device_windows.h"
 #include "runtime/engine.h"
+#include "runtime/window_memory.h"
 
 namespace prima::runtime {
 
@@ -39,6 +40,9 @@ struct RingOptions {
   cluster::Millis connect_timeout{10000};
   cluster::Millis heartbeat_timeout{3000};
   cluster::Millis step_timeout{600000};      // backstop when everyone is alive but nothing comes back
+  MemoryOptions memory;                      // the head's own
+  std::string device_prefetch = "auto";      // sent to the workers
+  std::vector<uint64_t> device_mem;          // per device, ring order (0 = measure); empty = all measure
 };
 
 struct DeviceAccount {
@@ -103,6 +107,7 @@ class RingEngine final : public Engine {
   std::unique_ptr<cluster::HeartbeatMonitor> monitor_;
   uint64_t session_ = 0;
   std::string head_address_;  // where the last worker reaches the head
+  uint64_t head_read_bytes_ = 0;  // /proc/self/io read_bytes at the last step
   std::unique_ptr<DeviceWindows> head_;
   std::vector<DeviceAccount> accounts_;  // ring order, head last
   std::vector<float> out_scratch_;

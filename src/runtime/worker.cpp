@@ -135,11 +135,17 @@ class Session {
     const int n_threads = resolve_threads(c.n_threads > 0 ? static_cast<int>(c.n_threads) : opt_.n_threads);
     const model::KvConfig kv{static_cast<int32_t>(c.n_ctx), static_cast<int32_t>(c.n_seq_max),
                              c.kv_type == "f32" ? ggml_type::F32 : ggml_type::F16};
+    MemoryOptions mem = opt_.memory;
+    if (c.prefetch != "auto") mem.prefetch = c.prefetch;
+    if (c.mem_budget > 0) mem.budget_bytes = c.mem_budget;
     windows_.reset();  // free the old cache before allocating the new one
     try {
-      windows_.emplace(model_, plan.ranges(c.rank), kv, n_threads);
+      windows_.emplace(model_, plan.ranges(c.rank), kv, n_threads, mem, std::vector<model::FileRange>{},
+                       static_cast<int32_t>(c.n_ubatch));
     } catch (const std::bad_alloc&) {
       return Status::error(Status::Code::invalid, "not enough memory for the KV cache of {} tokens", c.n_ctx);
+    } catch (const Error& e) {
+      return Status::error(Status::Code::invalid, "{}", e.what());
     }
     auto next = cluster::Connection::open(c.next_hop, c.ring[(c.rank + 1) % c.world_size()].name, transport());
     if (!next) return next.status();
@@ -174,10 +180,10 @@ class Session {
     x_.resize(static_cast<size_t>(a.n_tokens) * a.n_embd);
     a.to_f32(x_);
     const model::Batch batch{static_cast<int32_t>(a.n_tokens), a.pos.data(), a.seq_id.data()};
-    const int64_t t0 = now_ns();
     if (Status s = windows_->forward(a.cycle, batch, x_.data()); !s) return s;
     const int64_t t1 = now_ns();
-    st.compute_ns += static_cast<uint64_t>(t1 - t0);
+    st.compute_ns += static_cast<uint64_t>(windows_->last_timing().compute_ns);
+    st.pagein_ns += static_cast<uint64_t>(windows_->last_timing().pagein_ns);
 
     cluster::Activations out;
     out.step_id = a.step_id;
@@ -194,8 +200,9 @@ class Session {
     const int64_t t2 = now_ns();
     st.send_ns += static_cast<uint64_t>(t2 - t1);
     last_step_ = a.step_id;
-    last_done_ns_ = t2;
     if (!sent) return sent;
+    windows_->done(a.cycle);  // release / prefetch while the others compute
+    last_done_ns_ = now_ns();
 
     if (a.cycle + 1u == windows_->n_cycles()) {  // this micro-batch is done here: report it
       st.cycle = a.cycle;
@@ -203,7 +210,7 @@ class Session {
       st.disk_read_bytes = counters.read_bytes >= last_read_bytes_ ? counters.read_bytes - last_read_bytes_ : 0;
       last_read_bytes_ = counters.read_bytes;
       st.anon_bytes = counters.rss_anon;
-      st.resident_bytes = counters.rss_file;
+      st.resident_bytes = windows_->memory().resident_bytes();
       if (memory_total_ == 0)
         if (auto b = memory::probe_budget(); b) memory_total_ = b->total_bytes;
       st.memory_total = memory_total_;

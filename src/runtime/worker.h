@@ -9,6 +9,7 @@
 
 #include "cluster/protocol.h"
 #include "model/model.h"
+#include "runtime/window_memory.h"
 
 namespace prima::runtime {
 
@@ -19,6 +20,7 @@ struct WorkerOptions {
   std::string cluster_key;  // CURVE key shared by the cluster ("" = none)
   std::chrono::milliseconds head_timeout{3000};  // no heartbeat for this long: the head is gone
   int max_sessions = 0;     // stop after this many sessions (0 = serve forever; tests)
+  MemoryOptions memory;     // used where the head's Config says "auto" / 0
   const std::atomic<bool>* stop = nullptr;  // set to end the loop (signal handler)
 };
 

@@ -45,6 +45,7 @@ class Homelab {
   }
   ~Homelab() {
     if (up_) (void)run_command({kHomelab, "down"});
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
   Homelab(const Homelab&) = delete;
   Homelab& operator=(const Homelab&) = delete;

@@ -20,14 +20,17 @@ struct Case {
 
 std::string model_path(const std::string& m) {
   if (m != "synth-tiny") return kModels + m;
-  const std::string path = ::testing::TempDir() + "/ring-synth-tiny.gguf";
-  static bool written = false;
-  if (!written) {
-    const auto r = run_prima({"synth", "--shape", "tiny", "--type", "Q4_K_M", "-o", path});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    written = true;
-  }
-  return path;
+  // One file per test process: CTest runs the cases of this binary in parallel processes.
+  struct SynthFile {
+    std::string path = ::testing::TempDir() + "/ring-synth-tiny-" + std::to_string(::getpid()) + ".gguf";
+    SynthFile() {
+      const auto r = run_prima({"synth", "--shape", "tiny", "--type", "Q4_K_M", "-o", path});
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    ~SynthFile() { std::remove(path.c_str()); }
+  };
+  static SynthFile file;
+  return file.path;
 }
 
 // The prompt is long enough (and the micro-batches small enough) that prefill crosses the ring in several
