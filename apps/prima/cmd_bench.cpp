@@ -15,14 +15,17 @@
 #include "kernels/bandwidth.h"
 #include "kernels/isa.h"
 #include "model/model.h"
+#include "core/log.h"
+#include "options.h"
 #include "runtime/local_engine.h"
 
 namespace prima::app {
 namespace {
 
 struct BenchCli {
-  std::string model, output = "md";
-  int32_t n_prompt = 512, n_gen = 128, reps = 5, threads = 0, n_ubatch = 512;
+  EngineCli engine;
+  std::string output = "md";
+  int32_t n_prompt = 512, n_gen = 128, reps = 5;
   bool no_roofline = false;
 };
 
@@ -42,24 +45,21 @@ struct Result {
 
 CommandMain setup(CLI::App& sub) {
   auto o = std::make_shared<BenchCli>();
-  sub.add_option("-m,--model", o->model, "GGUF model file")->required();
+  add_engine_options(sub, o->engine);
   sub.add_option("-p,--n-prompt", o->n_prompt, "prompt tokens for the pp test (0 = skip)")->check(CLI::Range(0, 65536));
   sub.add_option("-n,--n-gen", o->n_gen, "generated tokens for the tg test (0 = skip)")->check(CLI::Range(0, 65536));
   sub.add_option("-r,--repetitions", o->reps, "repetitions of each test")->check(CLI::Range(1, 1000));
-  sub.add_option("-t,--threads", o->threads, "threads (0 = all cores)")->check(CLI::Range(0, 1024));
-  sub.add_option("--ubatch-size", o->n_ubatch, "micro-batch size for prompt processing")->check(CLI::Range(1, 8192));
   sub.add_option("-o,--output", o->output, "md (table) or json")->check(CLI::IsMember({"md", "json"}));
   sub.add_flag("--no-roofline", o->no_roofline, "skip the memory-bandwidth measurement");
   return [o]() {
     Stopwatch load;
-    auto model = model::Model::open(o->model);
+    if (o->engine.verbose) log::set_level(log::Level::debug);
+    auto model = model::Model::open(o->engine.model);
     const auto& hp = model->hparams();
-    runtime::LocalOptions lo;
-    lo.n_threads = o->threads;
-    lo.n_ctx = std::max(o->n_prompt, o->n_gen) + 8;
-    lo.n_ubatch = o->n_ubatch;
-    runtime::LocalEngine engine(*model, lo);
-    const int nth = engine.pool().n_threads();
+    if (o->engine.n_ctx == 0) o->engine.n_ctx = std::max(o->n_prompt, o->n_gen) + 8;
+    auto engine_ptr = make_engine(o->engine, *model);
+    runtime::Engine& engine = *engine_ptr;
+    const int nth = runtime::resolve_threads(o->engine.threads);
 
     std::mt19937 rng(42);
     std::uniform_int_distribution<int32_t> tok(0, hp.n_vocab - 1);
@@ -107,9 +107,14 @@ CommandMain setup(CLI::App& sub) {
     for (int32_t il = 0; il < hp.n_layer; ++il) bytes_per_token += model->layer_bytes(il);
     bytes_per_token += model->head().output.row_bytes * static_cast<uint64_t>(model->head().output.n_out);
     double bw = 0;
-    if (!o->no_roofline) bw = kernels::measure_read_bandwidth(engine.pool(), size_t{1} << 30, 2.0) * 1e9;
+    if (!o->no_roofline && o->engine.workers.empty()) {
+      kernels::ThreadPool pool(nth);
+      bw = kernels::measure_read_bandwidth(pool, size_t{1} << 30, 2.0) * 1e9;
+    }
 
     const std::string name = fmt::format("{} {}", hp.arch.name, hp.name);
+    if (const std::string s = engine.summary(); !s.empty()) std::fprintf(stderr, "%s", s.c_str());
+    std::fprintf(stderr, "prima: %s\n", engine.describe().c_str());
     const std::string isa(kernels::isa_name(kernels::active_isa()));
     if (o->output == "json") {
       nlohmann::json arr = nlohmann::json::array();

@@ -1,6 +1,7 @@
 #include "model/attention.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "core/fp16.h"
@@ -38,10 +39,13 @@ void attention(kernels::ThreadPool& pool, const HParams& hp, const KvCache& kv, 
   const size_t row_stride = static_cast<size_t>(hd);  // elements between cached rows
   const int64_t n_items = int64_t{batch.n_tokens} * hp.n_head_kv;
 
-  pool.run([&](int ith, int nth_) {
+  // Items (token, KV head) are claimed from a shared counter: a thread that starts late (descheduled, waking)
+  // simply takes fewer, and nobody waits for it. Each item's result does not depend on which thread did it.
+  std::atomic<int64_t> next{0};
+  pool.run_shared([&](int ith, int) {
     float* sc = scratch.data() + per_thread * static_cast<size_t>(ith);  // [n_ctx]
     float* q16 = sc + n_ctx;                                             // [hd]
-    for (int64_t item = ith; item < n_items; item += nth_) {
+    for (int64_t item; (item = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
       const int32_t t = static_cast<int32_t>(item / hp.n_head_kv);
       const int32_t g = static_cast<int32_t>(item % hp.n_head_kv);
       const int32_t s = batch.seq[t], n_pos = batch.pos[t] + 1;
