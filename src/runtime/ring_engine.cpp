@@ -48,9 +48,11 @@ RingEngine::~RingEngine() {
 
 void RingEngine::stop_workers(const std::string& reason) {
   // A worker the heartbeat says is gone would only make the send wait for its timeout.
-  const auto health = monitor_ ? monitor_->health() : std::vector<cluster::PeerHealth>{};
-  for (size_t i = 0; i < workers_.size(); ++i)
-    if (i >= health.size() || health[i].alive) (void)workers_[i].conn.send(cluster::Stop{reason});
+  for (size_t r = 0; r < ring_.size(); ++r) {
+    Worker& w = ring_worker(r);
+    const auto h = monitor_ ? monitor_->health("worker " + w.name) : std::nullopt;
+    if (!h || h->alive) (void)w.conn.send(cluster::Stop{reason});
+  }
 }
 
 void RingEngine::connect_workers() {
@@ -83,65 +85,123 @@ void RingEngine::connect_workers() {
     // The last worker reaches the head at the address it saw the head connect from.
     if (i + 1 == opt_.workers.size()) head_address_ = cluster::return_address(*hello, ep_->port());
     monitor_->watch("worker " + name, opt_.workers[i]);
-    workers_.push_back({name, hello->device_name, std::move(conn).value()});
+    workers_.push_back({name, hello->device_name, opt_.workers[i], i, std::move(conn).value()});
+  }
+}
+
+std::vector<cluster::RingMember> RingEngine::ring_members() const {
+  std::vector<cluster::RingMember> ring;
+  for (size_t r = 0; r < ring_.size(); ++r)
+    ring.push_back({workers_[ring_[r]].name, workers_[ring_[r]].address, static_cast<uint32_t>(plan_.windows[r])});
+  ring.push_back({"head", head_address_, static_cast<uint32_t>(plan_.windows.back())});
+  return ring;
+}
+
+Status RingEngine::wait_ack(Worker& w, const std::string& what, Millis timeout) {
+  const int64_t deadline = now_ns() + timeout.count() * 1'000'000;
+  while (true) {
+    auto in = w.conn.recv(Millis(20));
+    if (in && in->msg.as<cluster::Ack>()) return Status::ok();
+    if (in && in->msg.as<cluster::ErrorMsg>())
+      return Status::error(Status::Code::invalid, "worker {} refused {}: {}", w.conn.describe(), what,
+                           in->msg.as<cluster::ErrorMsg>()->text);
+    if (Status s = monitor_->check(); !s) return s;
+    if (now_ns() > deadline)
+      return Status::error(Status::Code::timeout, "worker {} did not acknowledge {} in time", w.conn.describe(), what);
   }
 }
 
 void RingEngine::configure_workers() {
-  const size_t world = workers_.size() + 1;
-  std::vector<cluster::RingMember> ring;
-  for (size_t i = 0; i < workers_.size(); ++i)
-    ring.push_back({workers_[i].name, opt_.workers[i], static_cast<uint32_t>(plan_.windows[i])});
-  ring.push_back({"head", head_address_, static_cast<uint32_t>(plan_.windows.back())});
-
-  for (size_t i = 0; i < workers_.size(); ++i) {
+  ring_.clear();
+  for (size_t i = 0; i < workers_.size(); ++i) ring_.push_back(i);
+  epoch_ = 1;
+  const auto ring = ring_members();
+  for (size_t r = 0; r < ring_.size(); ++r) {
+    Worker& w = ring_worker(r);
     cluster::Config c;
-    c.epoch = 1;
-    c.rank = static_cast<uint32_t>(i);
+    c.epoch = epoch_;
+    c.rank = static_cast<uint32_t>(r);
     c.ring = ring;
     c.k = static_cast<uint32_t>(plan_.k);
-    c.next_hop = i + 1 < workers_.size() ? opt_.workers[i + 1] : head_address_;
+    c.next_hop = ring[r + 1].address;
     c.n_ctx = static_cast<uint32_t>(n_ctx_);
     c.n_batch = c.n_ubatch = static_cast<uint32_t>(opt_.n_ubatch);
     c.n_seq_max = static_cast<uint32_t>(opt_.n_seq);
     c.kv_type = opt_.kv_type == ggml_type::F32 ? "f32" : "f16";
     c.act_type = opt_.act_type;
-    c.n_threads = opt_.device_threads.empty() ? 0 : static_cast<uint32_t>(opt_.device_threads[i]);
+    c.n_threads = opt_.device_threads.empty() ? 0 : static_cast<uint32_t>(opt_.device_threads[w.index]);
     c.prefetch = opt_.device_prefetch;
-    c.mem_budget = opt_.device_mem.empty() ? 0 : opt_.device_mem[i];
-    auto& conn = workers_[i].conn;
-    if (Status s = conn.send(c); !s) fail("{}", s.message());
-    const int64_t deadline = now_ns() + opt_.connect_timeout.count() * 1'000'000;
-    while (true) {
-      auto in = conn.recv(Millis(100));
-      if (in && in->msg.as<cluster::Ack>()) break;
-      if (in && in->msg.as<cluster::ErrorMsg>())
-        fail("worker {} refused the configuration: {}", conn.describe(), in->msg.as<cluster::ErrorMsg>()->text);
-      if (now_ns() > deadline) fail("worker {} did not acknowledge the configuration in time", conn.describe());
-    }
+    c.mem_budget = opt_.device_mem.empty() ? 0 : opt_.device_mem[w.index];
+    if (Status s = w.conn.send(c); !s) fail("{}", s.message());
+    if (Status s = wait_ack(w, "the configuration", opt_.connect_timeout); !s) fail("{}", s.message());
   }
-  const size_t h = world - 1;
-  const int head_threads = resolve_threads(opt_.device_threads.empty() || opt_.device_threads[h] == 0
-                                               ? opt_.n_threads
-                                               : opt_.device_threads[h]);
+  build_head();
+}
+
+void RingEngine::apply_plan(const RingPlan& plan, const std::vector<size_t>& ring) {
+  PRIMA_ASSERT(plan.windows.size() == ring.size() + 1);
+  plan_ = plan;
+  ring_ = ring;
+  ++epoch_;
+  const auto members = ring_members();
+  for (size_t r = 0; r < ring_.size(); ++r) {
+    Worker& w = ring_worker(r);
+    cluster::PlanChange p;
+    p.epoch = epoch_;
+    p.rank = static_cast<uint32_t>(r);
+    p.ring = members;
+    p.k = static_cast<uint32_t>(plan_.k);
+    p.next_hop = members[r + 1].address;
+    if (Status s = w.conn.send(p); !s) fail("{}", s.message());
+    if (Status s = wait_ack(w, fmt::format("plan {}", epoch_), opt_.connect_timeout); !s) fail("{}", s.message());
+  }
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    if (std::find(ring_.begin(), ring_.end(), i) != ring_.end()) continue;
+    log::info("worker {} ({}) is not in the plan: it goes back to waiting", workers_[i].conn.describe(),
+              workers_[i].device_name);
+    if (!workers_[i].in_session) continue;
+    (void)workers_[i].conn.send(cluster::Stop{"not selected by the plan"});
+    workers_[i].in_session = false;
+    monitor_->unwatch("worker " + workers_[i].name);
+  }
+  build_head();
+}
+
+void RingEngine::replan(const std::vector<int32_t>& windows, const std::vector<size_t>& ring) {
+  if (broken_) fail("the ring is down: {}", broken_reason_);
+  for (size_t i : ring) {
+    if (i >= workers_.size()) fail("worker {} is not connected (there are {})", i + 1, workers_.size());
+    if (!workers_[i].in_session) fail("worker {} has left this session", workers_[i].conn.describe());
+  }
+  if (windows.size() != ring.size() + 1)
+    fail("a plan for {} workers and the head needs {} windows, not {}", ring.size(), ring.size() + 1, windows.size());
+  apply_plan(RingPlan::from_windows(model_.hparams().n_layer, windows), ring);
+}
+
+void RingEngine::build_head() {
+  const size_t h = ring_.size();
+  const int32_t threads = opt_.device_threads.empty() ? 0 : opt_.device_threads.back();
+  const int head_threads = resolve_threads(threads == 0 ? opt_.n_threads : threads);
   MemoryOptions mem = opt_.memory;
-  if (!opt_.device_mem.empty() && opt_.device_mem[h] > 0) mem.budget_bytes = opt_.device_mem[h];
+  if (!opt_.device_mem.empty() && opt_.device_mem.back() > 0) mem.budget_bytes = opt_.device_mem.back();
+  head_.reset();  // the old cache and mapping first
   head_ = std::make_unique<DeviceWindows>(model_, plan_.ranges(h), model::KvConfig{n_ctx_, opt_.n_seq, opt_.kv_type},
                                           head_threads, mem, head_ranges(model_), opt_.n_ubatch);
-  for (size_t m = 0; m < world; ++m) {
+  accounts_.clear();
+  for (size_t m = 0; m <= h; ++m) {
     DeviceAccount a;
-    a.name = m < workers_.size() ? workers_[m].name : "head";
-    a.address = m < workers_.size() ? opt_.workers[m] : "";
+    a.name = m < h ? ring_worker(m).name : "head";
+    a.address = m < h ? ring_worker(m).address : "";
     a.ranges = plan_.ranges(m);
     accounts_.push_back(a);
   }
   accounts_.back().memory_total = head_->memory().stats().total_bytes;
   head_read_bytes_ = memory::sample_process().read_bytes;
-  log::info("ring of {} devices: {}", world, describe());
+  log::info("ring of {} devices: {}", h + 1, describe());
 }
 
 std::string RingEngine::describe() const {
-  std::string s = fmt::format("{} devices, {}:", workers_.size() + 1, plan_.describe());
+  std::string s = fmt::format("{} devices, {}:", ring_.size() + 1, plan_.describe());
   for (size_t m = 0; m < accounts_.size(); ++m) {
     s += " " + accounts_[m].name;
     for (const auto& [b, e] : accounts_[m].ranges) s += fmt::format(" [{},{})", b, e);
@@ -163,15 +223,15 @@ Status RingEngine::send_to_ring(const TokenBatch& batch, MicroBatch& mb, uint32_
   a.output.assign(batch.logits.begin() + mb.begin, batch.logits.begin() + mb.begin + mb.n);
   a.values = mb.x;
   Stopwatch sw;
-  Status s = workers_.front().conn.send(a);
+  Status s = ring_worker(0).conn.send(a);
   accounts_.back().send_ms += sw.elapsed_ms();
   return s;
 }
 
 Status RingEngine::poll_workers(uint64_t step) {
-  for (size_t i = 0; i < workers_.size(); ++i) {
+  for (size_t i = 0; i < ring_.size(); ++i) {
     while (true) {
-      auto in = workers_[i].conn.recv(Millis(0));
+      auto in = ring_worker(i).conn.recv(Millis(0));
       if (!in) break;
       const auto& m = in->msg;
       if (const auto* st = m.as<cluster::StepStats>()) {
@@ -191,7 +251,7 @@ Status RingEngine::poll_workers(uint64_t step) {
           a.last_disk_ms = st->pagein_ns * 1e-6;
         }
       } else if (const auto* e = m.as<cluster::ErrorMsg>()) {
-        return Status::error(Status::Code::internal, "worker {} failed: {}", workers_[i].conn.describe(), e->text);
+        return Status::error(Status::Code::internal, "worker {} failed: {}", ring_worker(i).conn.describe(), e->text);
       }
     }
   }
@@ -340,20 +400,10 @@ Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
 Status RingEngine::broadcast_kv(const cluster::KvOp& op, const KvOperation& local) {
   if (broken_) return Status::error(Status::Code::closed, "the ring is down: {}", broken_reason_);
   if (Status s = head_->apply(local); !s) return s;
-  for (auto& w : workers_)
-    if (Status s = w.conn.send(op); !s) return s;
-  for (auto& w : workers_) {
-    const int64_t deadline = now_ns() + opt_.heartbeat_timeout.count() * 1'000'000;
-    while (true) {
-      auto in = w.conn.recv(Millis(20));
-      if (in && in->msg.as<cluster::Ack>()) break;
-      if (in && in->msg.as<cluster::ErrorMsg>())
-        return Status::error(Status::Code::internal, "worker {}: {}", w.conn.describe(), in->msg.as<cluster::ErrorMsg>()->text);
-      if (Status s = monitor_->check(); !s) return s;
-      if (now_ns() > deadline)
-        return Status::error(Status::Code::timeout, "worker {} did not acknowledge a KV operation", w.conn.describe());
-    }
-  }
+  for (size_t r = 0; r < ring_.size(); ++r)
+    if (Status s = ring_worker(r).conn.send(op); !s) return s;
+  for (size_t r = 0; r < ring_.size(); ++r)
+    if (Status s = wait_ack(ring_worker(r), "a KV operation", opt_.heartbeat_timeout); !s) return s;
   return Status::ok();
 }
 
@@ -375,13 +425,14 @@ Status RingEngine::kv_copy(int32_t src, int32_t dst) {
 
 std::vector<DeviceStatus> RingEngine::devices() const {
   std::vector<DeviceStatus> out;
-  const auto health = monitor_->health();
   for (size_t m = 0; m < accounts_.size(); ++m) {
     const auto& a = accounts_[m];
     DeviceStatus d;
-    d.name = m < workers_.size() ? fmt::format("{} ({})", a.name, workers_[m].device_name) : a.name;
+    const bool worker = m + 1 < accounts_.size();
+    d.name = worker ? fmt::format("{} ({})", a.name, workers_[ring_[m]].device_name) : a.name;
     d.address = a.address;
-    d.alive = m < health.size() ? health[m].alive : true;
+    const auto h = worker ? monitor_->health("worker " + a.name) : std::nullopt;
+    d.alive = h ? h->alive : true;
     d.memory_total = a.memory_total;
     d.memory_anon = m + 1 < accounts_.size() ? a.anon_bytes : memory::sample_process().rss_anon;
     d.windows = a.ranges;

@@ -75,12 +75,21 @@ class RingEngine final : public Engine {
   std::string summary() override;
 
   const RingPlan& plan() const { return plan_; }
+  size_t n_connected() const { return workers_.size(); }
+
+  // A new plan for the ring: `windows` per member (the workers listed in `ring`, as indices into --workers, in
+  // ring order, then the head). Workers left out go back to waiting. Every KV cache starts empty. Throws
+  // prima::Error naming a worker that refuses.
+  void replan(const std::vector<int32_t>& windows, const std::vector<size_t>& ring);
 
  private:
   struct Worker {
-    std::string name;  // "w1"
-    std::string device_name;
+    std::string name;         // "w1": its place in --workers
+    std::string device_name;  // what it calls itself
+    std::string address;
+    size_t index = 0;         // in --workers (and in --device-threads / --device-mem)
     cluster::Connection conn;
+    bool in_session = true;   // false once told to stop: it waits for a new head
   };
   struct MicroBatch {
     int32_t begin = 0, n = 0;  // tokens [begin, begin + n) of the batch
@@ -89,7 +98,15 @@ class RingEngine final : public Engine {
   };
 
   void connect_workers();
+  // The first plan: Config to every worker (windows given, or an even split), then the head's own windows.
   void configure_workers();
+  // A new plan: PlanChange to the workers of `ring` (indices into workers_, ring order, head implied last), Stop
+  // to the others; then the head's windows. KV caches start empty. Throws prima::Error naming a refusing worker.
+  void apply_plan(const RingPlan& plan, const std::vector<size_t>& ring);
+  void build_head();
+  Status wait_ack(Worker& w, const std::string& what, cluster::Millis timeout);
+  Worker& ring_worker(size_t r) { return workers_[ring_[r]]; }
+  std::vector<cluster::RingMember> ring_members() const;
   Status send_to_ring(const TokenBatch& batch, MicroBatch& mb, uint32_t index, uint16_t cycle);
   // Waits for the next message of the step; handles stats and errors from workers on the way.
   Result<cluster::Incoming> next_activations(uint64_t step);
@@ -103,7 +120,9 @@ class RingEngine final : public Engine {
   int32_t n_ctx_ = 0;
   RingPlan plan_;
   std::optional<cluster::Endpoint> ep_;
-  std::vector<Worker> workers_;
+  std::vector<Worker> workers_;    // every worker connected, in --workers order
+  std::vector<size_t> ring_;       // the workers of the current plan, ring order (the head follows the last)
+  uint64_t epoch_ = 0;
   std::unique_ptr<cluster::HeartbeatMonitor> monitor_;
   uint64_t session_ = 0;
   std::string head_address_;  // where the last worker reaches the head

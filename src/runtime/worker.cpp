@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "memory/accounting.h"
 #include "memory/budget.h"
+#include "memory/prefetcher.h"
 #include "runtime/device_windows.h"
 #include "runtime/local_engine.h"
 
@@ -72,6 +73,18 @@ class Session {
       }
       return true;
     }
+    if (const auto* p = m.as<cluster::PlanChange>()) {
+      if (in.peer != head_.peer) return true;
+      Status s = windows_ ? apply_plan(p->epoch, p->rank, p->ring, p->k, p->next_hop)
+                          : Status::error(Status::Code::invalid, "a plan change before Config");
+      if (!s) {
+        log::error("plan {} from {} refused: {}", p->epoch, head_.describe(), s.message());
+        (void)ep_.reply_error(in, cluster::ErrorCode::invalid, s.message());
+      } else {
+        (void)ep_.send(head_.peer, cluster::Ack{m.seq});
+      }
+      return true;
+    }
     if (const auto* op = m.as<cluster::KvOp>()) {
       Status s = windows_ ? windows_->apply(convert(*op)) : Status::error(Status::Code::invalid, "KV operation before Config");
       if (!s) (void)ep_.reply_error(in, cluster::ErrorCode::invalid, s.message());
@@ -111,49 +124,63 @@ class Session {
   }
 
   Status configure(const cluster::Config& c) {
+    if (c.n_ctx < 1 || c.n_ctx > (1u << 22)) return Status::error(Status::Code::invalid, "n_ctx {} is out of range", c.n_ctx);
+    if (c.n_seq_max < 1 || c.n_seq_max > 256)
+      return Status::error(Status::Code::invalid, "n_seq_max {} is out of range", c.n_seq_max);
+    if (c.n_ubatch < 1 || c.n_ubatch > 8192)
+      return Status::error(Status::Code::invalid, "n_ubatch {} is out of range", c.n_ubatch);
+    if (c.kv_type != "f16" && c.kv_type != "f32")
+      return Status::error(Status::Code::invalid, "KV cache type '{}' is not f16 or f32", c.kv_type);
+    if (c.n_threads > 1024) return Status::error(Status::Code::invalid, "{} threads is too many", c.n_threads);
+    if (c.prefetch != "auto" && !memory::parse_prefetch_mode(c.prefetch))
+      return Status::error(Status::Code::invalid, "prefetch mode '{}' is unknown", c.prefetch);
+    config_ = c;
+    return apply_plan(c.epoch, c.rank, c.ring, c.k, c.next_hop);
+  }
+
+  // Takes a place in the ring: the windows of `rank`, and the connection to `next_hop`. Used by Config and by
+  // PlanChange (a new plan after profiling, or after a device was lost); the KV cache starts empty.
+  Status apply_plan(uint64_t epoch, uint32_t rank, const std::vector<cluster::RingMember>& ring, uint32_t k,
+                    const std::string& next_hop) {
     const auto& hp = model_.hparams();
-    if (c.rank + 1 >= c.world_size())
-      return Status::error(Status::Code::invalid, "rank {} is not a worker's rank in a ring of {}", c.rank, c.world_size());
+    if (ring.size() < 2 || rank + 1 >= ring.size())
+      return Status::error(Status::Code::invalid, "rank {} is not a worker's rank in a ring of {}", rank, ring.size());
     std::vector<int32_t> windows;
-    for (const auto& m : c.ring) windows.push_back(static_cast<int32_t>(m.window));
+    for (const auto& m : ring) windows.push_back(static_cast<int32_t>(m.window));
     RingPlan plan;
     try {
       plan = RingPlan::from_windows(hp.n_layer, windows);
     } catch (const Error& e) {
       return Status::error(Status::Code::invalid, "{}", e.what());
     }
-    if (plan.k != static_cast<int32_t>(c.k))
-      return Status::error(Status::Code::invalid, "k = {} but the windows give k = {}", c.k, plan.k);
-    if (c.n_ctx < 1 || c.n_ctx > (1u << 22)) return Status::error(Status::Code::invalid, "n_ctx {} is out of range", c.n_ctx);
-    if (c.n_seq_max < 1 || c.n_seq_max > 256)
-      return Status::error(Status::Code::invalid, "n_seq_max {} is out of range", c.n_seq_max);
-    if (c.kv_type != "f16" && c.kv_type != "f32")
-      return Status::error(Status::Code::invalid, "KV cache type '{}' is not f16 or f32", c.kv_type);
-    if (c.n_threads > 1024) return Status::error(Status::Code::invalid, "{} threads is too many", c.n_threads);
-
-    config_ = c;
+    if (plan.k != static_cast<int32_t>(k))
+      return Status::error(Status::Code::invalid, "k = {} but the windows give k = {}", k, plan.k);
+    const cluster::Config& c = config_;
     const int n_threads = resolve_threads(c.n_threads > 0 ? static_cast<int>(c.n_threads) : opt_.n_threads);
     const model::KvConfig kv{static_cast<int32_t>(c.n_ctx), static_cast<int32_t>(c.n_seq_max),
                              c.kv_type == "f32" ? ggml_type::F32 : ggml_type::F16};
     MemoryOptions mem = opt_.memory;
     if (c.prefetch != "auto") mem.prefetch = c.prefetch;
     if (c.mem_budget > 0) mem.budget_bytes = c.mem_budget;
+    next_.reset();
     windows_.reset();  // free the old cache before allocating the new one
     try {
-      windows_.emplace(model_, plan.ranges(c.rank), kv, n_threads, mem, std::vector<model::FileRange>{},
+      windows_.emplace(model_, plan.ranges(rank), kv, n_threads, mem, std::vector<model::FileRange>{},
                        static_cast<int32_t>(c.n_ubatch));
     } catch (const std::bad_alloc&) {
       return Status::error(Status::Code::invalid, "not enough memory for the KV cache of {} tokens", c.n_ctx);
     } catch (const Error& e) {
       return Status::error(Status::Code::invalid, "{}", e.what());
     }
-    auto next = cluster::Connection::open(c.next_hop, c.ring[(c.rank + 1) % c.world_size()].name, transport());
+    auto next = cluster::Connection::open(next_hop, ring[(rank + 1) % ring.size()].name, transport());
     if (!next) return next.status();
     next_.emplace(std::move(next).value());
+    epoch_ = epoch;
+    stats_.clear();
     std::string ranges;
-    for (const auto& [b, e] : plan.ranges(c.rank)) ranges += fmt::format(" [{}, {})", b, e);
-    log::info("rank {} of {}: layers{} (k = {}), {} threads, n_ctx {} x {}, next hop {}", c.rank, c.world_size(),
-              ranges, plan.k, n_threads, c.n_ctx, c.n_seq_max, next_->describe());
+    for (const auto& [b, e] : plan.ranges(rank)) ranges += fmt::format(" [{}, {})", b, e);
+    log::info("plan {}: rank {} of {}: layers{} (k = {}), {} threads, n_ctx {} x {}, next hop {}", epoch, rank,
+              ring.size(), ranges, plan.k, n_threads, c.n_ctx, c.n_seq_max, next_->describe());
     return Status::ok();
   }
 
@@ -234,6 +261,7 @@ class Session {
   int64_t last_done_ns_ = 0;
   uint64_t last_read_bytes_ = 0;
   uint64_t memory_total_ = 0;
+  uint64_t epoch_ = 0;
 };
 
 }  // namespace
