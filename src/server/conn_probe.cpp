@@ -1,0 +1,77 @@
+#include "server/conn_probe.h"
+
+#include <dirent.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace prima::server {
+namespace {
+
+// Numeric host and port of a socket address, as cpp-httplib writes them into Request.
+bool host_port(const sockaddr_storage& ss, socklen_t len, std::string& host, int& port) {
+  char h[NI_MAXHOST], s[NI_MAXSERV];
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&ss), len, h, sizeof(h), s, sizeof(s),
+                  NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    return false;
+  host = h;
+  port = std::atoi(s);
+  return true;
+}
+
+}  // namespace
+
+ConnectionProbe::ConnectionProbe(const std::string& local_addr, int local_port, const std::string& remote_addr,
+                                 int remote_port) {
+#ifdef __linux__
+  if (remote_port <= 0) return;
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return;
+  while (const dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd == dirfd(dir)) continue;
+    struct stat st {};
+    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_storage peer{}, self{};
+    socklen_t peer_len = sizeof(peer), self_len = sizeof(self);
+    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&self), &self_len) != 0) continue;
+    std::string ph, sh;
+    int pp = 0, sp = 0;
+    if (!host_port(peer, peer_len, ph, pp) || pp != remote_port || ph != remote_addr) continue;
+    if (!host_port(self, self_len, sh, sp) || (local_port > 0 && sp != local_port) ||
+        (!local_addr.empty() && sh != local_addr))
+      continue;
+    fd_ = static_cast<int>(fd);
+    break;
+  }
+  closedir(dir);
+#else
+  (void)local_addr;
+  (void)local_port;
+  (void)remote_addr;
+  (void)remote_port;
+#endif
+}
+
+bool ConnectionProbe::closed() const {
+#ifdef __linux__
+  if (fd_ < 0) return false;
+  pollfd p{fd_, POLLRDHUP, 0};
+  if (poll(&p, 1, 0) <= 0) return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+#else
+  return false;
+#endif
+}
+
+void ConnectionProbe::shutdown_read() const {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RD);
+}
+
+}  // namespace prima::server
