@@ -151,8 +151,10 @@ CommandMain setup(CLI::App& sub) {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     log::info("signal {}: stopping", sig);
-    http.stop();
+    // The scheduler first: requests still running end at once (with an error), so no handler keeps the HTTP
+    // server's threads waiting; then the server stops accepting and joins them.
     scheduler.shutdown();
+    http.stop();
     const auto s = scheduler.stats();
     std::fprintf(stderr,
                  "prima serve: %lld requests (%lld cancelled, %lld failed, %lld refused) | prompt %lld tokens (%lld "
@@ -162,6 +164,7 @@ CommandMain setup(CLI::App& sub) {
                  static_cast<long long>(s.prompt_tokens), static_cast<long long>(s.prompt_tokens_cached),
                  static_cast<long long>(s.generated_tokens), static_cast<long long>(s.steps), s.step_ms / 1000.0,
                  engine->describe().c_str());
+    if (const std::string summary = engine->summary(); !summary.empty()) std::fputs(summary.c_str(), stderr);
     return 0;
   };
 }

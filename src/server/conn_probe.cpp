@@ -70,6 +70,33 @@ bool ConnectionProbe::closed() const {
 #endif
 }
 
+int shutdown_connections(int port) {
+  int n = 0;
+#ifdef __linux__
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return 0;
+  while (const dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd == dirfd(dir)) continue;
+    struct stat st {};
+    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_storage peer{}, self{};
+    socklen_t peer_len = sizeof(peer), self_len = sizeof(self);
+    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;  // listening
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&self), &self_len) != 0) continue;
+    std::string host;
+    int p = 0;
+    if (!host_port(self, self_len, host, p) || p != port) continue;
+    if (::shutdown(static_cast<int>(fd), SHUT_RDWR) == 0) ++n;
+  }
+  closedir(dir);
+#else
+  (void)port;
+#endif
+  return n;
+}
+
 void ConnectionProbe::shutdown_read() const {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RD);
 }

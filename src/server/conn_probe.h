@@ -29,4 +29,8 @@ class ConnectionProbe {
   int fd_ = -1;
 };
 
+// Shuts down (both ways) every TCP connection accepted on local port `port` by this process: at server shutdown,
+// so threads idling in keep-alive on them return at once. Returns how many were shut.
+int shutdown_connections(int port);
+
 }  // namespace prima::server

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -60,8 +61,21 @@ json device_json(const runtime::DeviceStatus& d) {
           {"last_disk_ms", d.last_disk_ms}};
 }
 
+// Counts a completion request from its start until its last byte is written (or given up).
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int>& n) : n_(n) { n_.fetch_add(1); }
+  ~InFlight() { n_.fetch_sub(1); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::atomic<int>& n_;
+};
+
 // The SSE side of one streaming request: called again and again by cpp-httplib's chunked writer.
 struct SseStream {
+  std::unique_ptr<InFlight> in_flight;
   std::shared_ptr<Task> task;
   ResponseHead head;
   bool include_usage = false;
@@ -112,6 +126,7 @@ struct HttpServer::Impl {
   HttpCounters& counters;
   Backend backend;
   std::atomic<bool> ready{false};
+  std::atomic<int> in_flight{0};  // completion requests not yet answered in full
 
   Impl(const ServerOptions& o, HttpCounters& c) : opt(o), counters(c) {}
 
@@ -184,6 +199,7 @@ struct HttpServer::Impl {
   }
 
   void completion(const Request& req, Response& res, const ContentReader& reader, bool chat) {
+    auto guard = std::make_unique<InFlight>(in_flight);
     auto body = json_body(req, res, reader);
     if (!body) return;
     const Backend& b = backend;
@@ -219,6 +235,7 @@ struct HttpServer::Impl {
     job.sampler = std::make_unique<sampling::Sampler>(cr.sampling, b.n_vocab);
     job.max_tokens = cr.max_tokens ? static_cast<int32_t>(*cr.max_tokens) : b.default_max_tokens;
     job.stop = std::move(cr.stop);
+    job.ignore_eos = cr.ignore_eos;
     auto submitted = b.scheduler->submit(std::move(job));
     if (!submitted) {
       const Status& st = submitted.status();
@@ -231,6 +248,7 @@ struct HttpServer::Impl {
 
     if (cr.stream) {
       auto sse = std::make_shared<SseStream>();
+      sse->in_flight = std::move(guard);  // until cpp-httplib lets go of the stream
       sse->task = task;
       sse->head = std::move(head);
       sse->include_usage = cr.include_usage;
@@ -454,8 +472,14 @@ void HttpServer::set_ready(const Backend& backend) {
 }
 
 void HttpServer::stop() {
-  if (svr_) svr_->stop();
-  if (listener_.joinable()) listener_.join();
+  if (!listener_.joinable()) return;
+  // Let answers in progress finish (the scheduler has normally failed their requests already), then close every
+  // connection: cpp-httplib's stop() joins its threads, and a thread idling in keep-alive would hold it up to the
+  // keep-alive timeout.
+  for (int i = 0; i < 200 && impl_->in_flight.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  svr_->stop();
+  shutdown_connections(port_);
+  listener_.join();
 }
 
 }  // namespace prima::server

@@ -274,6 +274,7 @@ std::variant<CompletionRequest, ApiError> parse_completion_request(const nlohman
   if (auto e = get_stop(body, req.stop)) return *e;
 
   if (auto e = get_bool(body, "stream", req.stream)) return *e;
+  if (auto e = get_bool(body, "ignore_eos", req.ignore_eos)) return *e;
   if (const json* so = field(body, "stream_options")) {
     if (!so->is_object()) return wrong_type("stream_options", "an object");
     if (auto e = get_bool(*so, "include_usage", req.include_usage)) return *e;

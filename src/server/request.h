@@ -4,7 +4,8 @@
 //   POST /v1/completions       {"prompt": "text" | ["text"] | [token ids], ...common fields}
 //   common: model, max_tokens (alias max_completion_tokens, n_predict), temperature, top_p, top_k, min_p, seed,
 //           stop (string or array), presence_penalty, frequency_penalty, repeat_penalty, repeat_last_n,
-//           logit_bias {"id": bias}, n (only 1), stream, stream_options.include_usage
+//           logit_bias {"id": bias}, n (only 1), stream, stream_options.include_usage,
+//           ignore_eos (llama.cpp: generate past end-of-text tokens, for benchmarks)
 //
 // Unknown fields are ignored; null counts as absent. A field of the wrong type or out of range is an ApiError
 // (400) naming the field. Sampling fields start from the server's defaults (the CLI's sampling options).
@@ -41,6 +42,7 @@ struct CompletionRequest {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;
+  bool ignore_eos = false;
 };
 
 // Body text -> JSON; refuses (400) invalid JSON, nesting deeper than kMaxJsonDepth (nlohmann's parser recurses),

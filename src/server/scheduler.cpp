@@ -52,7 +52,8 @@ Result<std::shared_ptr<Task>> Scheduler::submit(Job job) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Status::error(Status::Code::closed, "the server is shutting down");
-    if (static_cast<int32_t>(queue_.size()) >= opt_.max_queue) {
+    const auto n_free = static_cast<int32_t>(slots_.size()) - n_busy_;  // they take queued requests at once
+    if (static_cast<int32_t>(queue_.size()) >= opt_.max_queue + n_free) {
       ++stats_.requests_rejected;
       return Status::error(Status::Code::closed, "the server is busy: {} requests are waiting; try again later",
                            queue_.size());
@@ -142,6 +143,7 @@ void Scheduler::admit(std::shared_ptr<Task> task) {
   s.t_first_ns = 0;
   job.sampler->accept(job.prompt);  // penalties see the whole prompt
   std::lock_guard lock(mu_);
+  ++n_busy_;
   ++stats_.requests_admitted;
   stats_.prompt_tokens += static_cast<int64_t>(job.prompt.size());
   stats_.prompt_tokens_cached += best_keep;
@@ -160,6 +162,10 @@ void Scheduler::drop_cancelled() {
 }
 
 void Scheduler::release(Slot& s) {
+  {
+    std::lock_guard lock(mu_);
+    --n_busy_;
+  }
   s.task.reset();
   s.state = State::idle;
   s.pending = -1;

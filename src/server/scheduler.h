@@ -41,7 +41,7 @@ namespace prima::server {
 
 struct SchedulerOptions {
   int32_t n_batch = 512;   // tokens per engine step
-  int32_t max_queue = 64;  // requests waiting for a slot
+  int32_t max_queue = 64;  // requests waiting for a slot (beyond those a free slot takes at once)
 };
 
 struct SlotStatus {
@@ -122,7 +122,8 @@ class Scheduler {
 
   mutable std::mutex mu_;  // guards queue_, stopping_, stats_
   std::condition_variable cv_;
-  std::deque<std::shared_ptr<Task>> queue_;
+  std::deque<std::shared_ptr<Task>> queue_;  // submitted, not yet in a slot
+  int32_t n_busy_ = 0;                         // slots holding a request
   bool stopping_ = false;
   SchedulerStats stats_;
   std::deque<std::tuple<int64_t, double, int32_t>> recent_;  // (time ns, decode ms, tokens generated) per step

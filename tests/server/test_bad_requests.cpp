@@ -35,6 +35,8 @@ struct Case {
   std::string code;  // expected error.code ("" = do not check the body)
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 std::vector<Case> cases() {
   const std::string cc = "/v1/chat/completions", co = "/v1/completions";
   std::string many_messages = R"({"messages": [)";

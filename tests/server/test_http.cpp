@@ -291,13 +291,30 @@ TEST(Http, ChatWithoutATemplateIsAClearError) {
   EXPECT_EQ(post(c, "/v1/completions", {{"prompt", "Once"}, {"max_tokens", 3}}).status, 200);
 }
 
-TEST(Http, StopsCleanlyOnSigterm) {
-  ServerProcess s(args());
+TEST(Http, StopsCleanlyOnSigtermEvenWithRequestsRunning) {
+  ServerProcess s(args({}, 4096, 2));
   ASSERT_TRUE(s.started() && s.wait_ready()) << s.log();
   auto c = s.client();
   EXPECT_EQ(post(c, "/v1/completions", {{"prompt", "Once"}, {"max_tokens", 3}}).status, 200);
+  // Two requests that would run until their 4096-token contexts are full, one streaming, one not.
+  RawConn a(s.port()), b(s.port());
+  for (RawConn* conn : {&a, &b}) {
+    json body = endless("Once upon a time");
+    body["stream"] = conn == &a;
+    const std::string t = body.dump();
+    ASSERT_TRUE(conn->send("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(t.size()) +
+                           "\r\n\r\n" + t));
+  }
+  for (int i = 0; i < 300 && get(c, "/health").body["slots_processing"] != 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(s.stop(), 0) << s.log();
-  EXPECT_NE(s.log().find("prima serve: 1 requests"), std::string::npos) << s.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  EXPECT_NE(s.log().find("prima serve: 3 requests"), std::string::npos) << s.log();
+  // Both clients heard that the server stopped: an error event in the stream, a 500 for the other.
+  const std::string sa = a.read_all(std::chrono::seconds(2)), sb = b.read_all(std::chrono::seconds(2));
+  EXPECT_NE(sa.find("shutting down"), std::string::npos) << sa.substr(sa.size() > 300 ? sa.size() - 300 : 0);
+  EXPECT_EQ(status_of(sb), 500) << sb;
 }
 
 // In process: /health answers 503 while the model loads and 200 once the backend is handed over.

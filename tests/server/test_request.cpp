@@ -42,7 +42,7 @@ TEST(Request, ChatWithEveryField) {
   const auto r = ok(R"({"model": "m", "messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}],
     "max_tokens": 12, "temperature": 0.5, "top_p": 0.9, "top_k": 7, "min_p": 0.1, "seed": 42, "stop": ["a", "b"],
     "presence_penalty": 0.5, "frequency_penalty": -0.5, "stream": true, "stream_options": {"include_usage": true},
-    "logit_bias": {"5": -100, "6": 2.5}, "n": 1, "unknown_field": {"deep": [1, 2, 3]}})");
+    "logit_bias": {"5": -100, "6": 2.5}, "n": 1, "ignore_eos": true, "unknown_field": {"deep": [1, 2, 3]}})");
   ASSERT_EQ(r.messages.size(), 2u);
   EXPECT_EQ(r.messages[0].role, "system");
   EXPECT_EQ(r.messages[1].content, "U");
@@ -58,6 +58,7 @@ TEST(Request, ChatWithEveryField) {
   EXPECT_FLOAT_EQ(r.sampling.frequency_penalty, -0.5f);
   EXPECT_TRUE(r.stream);
   EXPECT_TRUE(r.include_usage);
+  EXPECT_TRUE(r.ignore_eos);
   ASSERT_EQ(r.sampling.logit_bias.size(), 2u);
   EXPECT_TRUE(std::isinf(r.sampling.logit_bias[0].second));
 }
@@ -126,6 +127,7 @@ TEST(Request, WrongTypesNameTheField) {
                                          {R"("presence_penalty": 3)", "presence_penalty"},
                                          {R"("frequency_penalty": {})", "frequency_penalty"},
                                          {R"("stream": "yes")", "stream"},
+                                         {R"("ignore_eos": 1)", "ignore_eos"},
                                          {R"("stream_options": 1)", "stream_options"},
                                          {R"("stream_options": {"include_usage": 1})", "include_usage"},
                                          {R"("n": 2)", "n"},

@@ -190,6 +190,30 @@ TEST(Scheduler, QueueIsBounded) {
   EXPECT_EQ(s.stats().requests_rejected, 1);
 }
 
+TEST(Scheduler, AZeroQueueStillFillsFreeSlots) {
+  const auto& m = TinyModel::get();
+  auto engine = m.engine(2, 4096);
+  SchedulerOptions so;
+  so.max_queue = 0;
+  Scheduler s(*engine, *m.tok, so);
+  std::vector<std::shared_ptr<Task>> running;
+  for (int i = 0; i < 2; ++i) {
+    Job j = job(kPrompts[i], 3000);
+    j.ignore_eos = true;
+    auto t = s.submit(std::move(j));
+    ASSERT_TRUE(t) << t.status().message();
+    running.push_back(*t);
+  }
+  for (auto& t : running) {
+    Progress p;
+    while (p.text.empty()) t->wait(p, std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(s.submit(job(kPrompts[2], 3)));  // both slots busy, no room to wait
+  for (auto& t : running) t->cancel();
+  for (auto& t : running) wait_done(*t);
+  EXPECT_EQ(wait_done(**s.submit(job(kPrompts[2], 3))).usage.completion_tokens, 3);
+}
+
 TEST(Scheduler, StopSequencesEndTheAnswerBeforeThem) {
   const auto& m = TinyModel::get();
   const std::string full = alone(kPrompts[0], 60);
