@@ -9,9 +9,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <atomic>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "command.h"
 #include "core/clock.h"
@@ -98,12 +101,25 @@ CommandMain setup(CLI::App& sub) {
     if (o->http.http_threads == 0) o->http.http_threads = o->n_slots + o->max_queue + 16;
     o->engine.n_seq = o->n_slots;
 
-    // SIGINT / SIGTERM are taken by sigwait below: block them before any thread starts (threads inherit the mask).
+    // SIGINT / SIGTERM go to one thread that waits for them (blocked everywhere else: threads inherit the mask).
+    // While loading (a ring may wait long for its workers) there is nothing to wind down: exit at once.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    auto loaded = std::make_shared<std::atomic<bool>>(false);
+    auto signalled = std::make_shared<std::promise<int>>();
+    std::future<int> stop_signal = signalled->get_future();
+    std::thread([stop_signals, loaded, signalled] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      if (!loaded->load()) {
+        std::fprintf(stderr, "prima serve: signal %d while loading: exiting\n", sig);
+        std::_Exit(128 + sig);
+      }
+      signalled->set_value(sig);
+    }).detach();
 
     server::HttpServer http(o->http);
     const int port = http.bind();
@@ -146,10 +162,10 @@ CommandMain setup(CLI::App& sub) {
     b.created = static_cast<int64_t>(std::time(nullptr));
     http.set_ready(b);
     log::info("ready in {:.2f} s: {} | {} | chat template: {} | sampling: {}", load.elapsed_s(), b.model_id,
-              engine->describe(), tmpl ? std::string(tmpl->name()) : std::string("none"), sampling::describe(params));
+              scheduler.stats().engine, tmpl ? std::string(tmpl->name()) : std::string("none"), sampling::describe(params));
 
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    loaded->store(true);
+    const int sig = stop_signal.get();
     log::info("signal {}: stopping", sig);
     // The scheduler first: requests still running end at once (with an error), so no handler keeps the HTTP
     // server's threads waiting; then the server stops accepting and joins them.

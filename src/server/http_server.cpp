@@ -158,16 +158,10 @@ struct HttpServer::Impl {
   std::optional<ApiError> read_body(const ContentReader& reader, Response& res, std::string& body) const {
     const auto t0 = std::chrono::steady_clock::now();
     const auto deadline = t0 + std::chrono::seconds(opt.timeout_s);
-    bool too_big = false, too_slow = false;
+    bool too_big = false;
     const bool ok = reader([&](const char* data, size_t n) {
-      if (body.size() + n > opt.max_body_bytes) {
-        too_big = true;
-        return false;
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        too_slow = true;
-        return false;
-      }
+      too_big = body.size() + n > opt.max_body_bytes;
+      if (too_big || std::chrono::steady_clock::now() > deadline) return false;
       body.append(data, n);
       return true;
     });
@@ -177,7 +171,6 @@ struct HttpServer::Impl {
     if (too_big || res.status == 413)
       return ApiError{413, fmt::format("the request body is larger than {} bytes", opt.max_body_bytes),
                       "invalid_request_error", "payload_too_large", {}};
-    (void)too_slow;
     return ApiError{408, fmt::format("the request body did not arrive within {} s", opt.timeout_s),
                     "invalid_request_error", "request_timeout", {}};
   }
@@ -240,6 +233,8 @@ struct HttpServer::Impl {
     if (!submitted) {
       const Status& st = submitted.status();
       if (st.code() == Status::Code::closed) return send_error(res, ApiError::unavailable(st.message(), "queue_full"));
+      if (st.code() == Status::Code::cancelled)
+        return send_error(res, ApiError::unavailable(st.message(), "shutting_down"));
       return send_error(res, ApiError::invalid(st.message()));
     }
     std::shared_ptr<Task> task = std::move(*submitted);

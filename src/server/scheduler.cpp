@@ -51,7 +51,7 @@ Result<std::shared_ptr<Task>> Scheduler::submit(Job job) {
   auto task = std::make_shared<Task>(std::move(job));
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return Status::error(Status::Code::closed, "the server is shutting down");
+    if (stopping_) return Status::error(Status::Code::cancelled, "the server is shutting down");
     const auto n_free = static_cast<int32_t>(slots_.size()) - n_busy_;  // they take queued requests at once
     if (static_cast<int32_t>(queue_.size()) >= opt_.max_queue + n_free) {
       ++stats_.requests_rejected;
@@ -189,7 +189,9 @@ void Scheduler::step() {
   for (auto& s : slots_)
     if (s.state == State::prompt) prompting.push_back(&s);
   std::sort(prompting.begin(), prompting.end(), [](const Slot* a, const Slot* b) { return a->admitted < b->admitted; });
-  int32_t budget = std::max(0, opt_.n_batch - batch_.size());
+  // At least a quarter of a step goes to prompts, so new requests progress even when the generating sequences
+  // alone fill the batch (-np larger than --ubatch-size).
+  int32_t budget = std::max(opt_.n_batch - batch_.size(), std::max(1, opt_.n_batch / 4));
   for (Slot* s : prompting) {
     if (budget == 0) break;
     const auto& prompt = s->task->job().prompt;
@@ -294,8 +296,10 @@ void Scheduler::publish(double step_ms, int32_t n_batch_tokens, int32_t n_genera
   const int64_t t = now_ns();
   // Device status costs a probe of the system's memory: refresh it twice a second at most.
   std::optional<std::vector<runtime::DeviceStatus>> devices;
+  std::string engine;
   if (t - last_devices_ns_ > 500'000'000) {
     devices = engine_.devices();
+    engine = engine_.describe();  // a ring may re-plan
     last_devices_ns_ = t;
   }
   const runtime::EngineTimings timings = engine_.timings();
@@ -316,7 +320,10 @@ void Scheduler::publish(double step_ms, int32_t n_batch_tokens, int32_t n_genera
   }
   stats_.tokens_per_second = busy_ms > 0 ? static_cast<double>(gen) * 1000.0 / busy_ms : 0;
   stats_.timings = timings;
-  if (devices) stats_.devices = std::move(*devices);
+  if (devices) {
+    stats_.devices = std::move(*devices);
+    stats_.engine = std::move(engine);
+  }
   int32_t active = 0;
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];

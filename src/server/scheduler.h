@@ -3,7 +3,7 @@
 // Every step it builds ONE TokenBatch holding
 //   1. the next token of every sequence that is generating (one token each, logits wanted), then
 //   2. chunks of prompts still being evaluated, oldest request first, up to n_batch tokens in all (logits only
-//      for a prompt's last token),
+//      for a prompt's last token; at least n_batch / 4 prompt tokens even when step 1 alone fills n_batch),
 // calls Engine::decode once, and samples the next token of every sequence whose logits came back (each request
 // has its own Sampler). A request occupies one slot (= engine sequence id, its own KV cells) from admission to
 // its end; requests beyond the slots wait in a bounded FIFO queue (submit() refuses when it is full). When a slot
@@ -75,8 +75,8 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Queues a request. Fails with Status::Code::closed when the queue is full or the scheduler has stopped,
-  // Status::Code::invalid when the prompt is empty or does not fit the context.
+  // Queues a request. Fails with Status::Code::closed when the queue is full, Status::Code::cancelled when the
+  // scheduler has stopped, Status::Code::invalid when the prompt is empty or does not fit the context.
   Result<std::shared_ptr<Task>> submit(Job job);
 
   SchedulerStats stats() const;

@@ -7,6 +7,7 @@
 
 #include "run_cli.h"
 #include "engine_fixture.h"
+#include "processes.h"
 #include "http_util.h"
 #include "raw_http.h"
 #include "server/http_server.h"
@@ -194,6 +195,52 @@ TEST(Http, ConcurrentRequestsEachGetTheirOwnCompletion) {
   auto c = s.client();
   EXPECT_EQ(metric(c, "prima_requests_finished_total"), 12);
   EXPECT_EQ(metric(c, "prima_requests_failed_total"), 0);
+}
+
+// The scheduler only talks to runtime::Engine: over a ring of two workers and the head, concurrent requests are
+// batched round the ring and get what one device gives.
+TEST(Http, ServesFromARingWithTheSameAnswers) {
+  std::vector<std::unique_ptr<BackgroundProcess>> workers;
+  std::string list;
+  for (int i = 0; i < 2; ++i) {
+    const std::string name = "srv-w" + std::to_string(i + 1);
+    workers.push_back(std::make_unique<BackgroundProcess>(BackgroundProcess::start(
+        {PRIMA_BINARY, "worker", "-m", kStoriesModel, "--listen", "127.0.0.1:0", "--name", name, "-t", "1"},
+        ::testing::TempDir() + "/" + name + "_" + std::to_string(::getpid()) + ".log")));
+    const auto port = workers.back()->wait_for("listening on 127\\.0\\.0\\.1:([0-9]+)", std::chrono::seconds(20));
+    ASSERT_TRUE(port) << workers.back()->log();
+    list += (list.empty() ? "" : ",") + ("127.0.0.1:" + *port);
+  }
+  const std::vector<std::string> prompts = {"Once upon a time", "Tom and Lily went to the park", "The cat sat",
+                                            "One day, a little bird"};
+  const auto answers = [&](ServerProcess& s) {
+    std::vector<std::future<std::string>> f;
+    for (const auto& p : prompts)
+      f.push_back(std::async(std::launch::async, [&s, p] {
+        auto c = s.client();
+        const auto r = post(c, "/v1/completions", {{"prompt", p}, {"max_tokens", 32}});
+        EXPECT_EQ(r.status, 200) << r.text;
+        return r.status == 200 ? r.body["choices"][0]["text"].get<std::string>() : std::string();
+      }));
+    std::vector<std::string> out;
+    for (auto& x : f) out.push_back(x.get());
+    return out;
+  };
+  std::vector<std::string> one_device;
+  {
+    ServerProcess local(args());
+    ASSERT_TRUE(local.started() && local.wait_ready()) << local.log();
+    one_device = answers(local);
+  }
+  ServerProcess ring(args({"--workers", list, "--listen", "127.0.0.1:0"}));
+  ASSERT_TRUE(ring.started() && ring.wait_ready()) << ring.log();
+  EXPECT_EQ(answers(ring), one_device);
+  auto c = ring.client();
+  const auto cluster = get(c, "/cluster");
+  ASSERT_EQ(cluster.body["devices"].size(), 3u) << cluster.text;
+  EXPECT_EQ(cluster.body["devices"][2]["name"], "head");
+  EXPECT_GT(metric(c, "prima_engine_batch_tokens_total"), metric(c, "prima_engine_steps_total"));  // batched
+  EXPECT_EQ(ring.stop(), 0) << ring.log();
 }
 
 TEST(Http, ApiKey) {

@@ -121,6 +121,17 @@ TEST(Scheduler, ConcurrentRequestsGetWhatTheyWouldGetAlone) {
   }
 }
 
+TEST(Scheduler, PromptsProgressWhenGeneratingSequencesFillTheBatch) {
+  const auto& m = TinyModel::get();
+  auto engine = m.engine(6);
+  SchedulerOptions so;
+  so.n_batch = 2;  // fewer than the sequences generating at once
+  Scheduler s(*engine, *m.tok, so);
+  std::vector<std::shared_ptr<Task>> tasks;
+  for (const char* p : kPrompts) tasks.push_back(*s.submit(job(p, 20)));
+  for (size_t i = 0; i < tasks.size(); ++i) EXPECT_EQ(wait_done(*tasks[i]).text, alone(kPrompts[i], 20)) << kPrompts[i];
+}
+
 TEST(Scheduler, SeededSamplingIsReproducibleUnderLoad) {
   const auto& m = TinyModel::get();
   sampling::SamplingParams p;
