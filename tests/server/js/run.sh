@@ -12,12 +12,16 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "SKIPPED: node and npm are needed for $test"
   exit 77
 fi
+if [ "$test" = page.test.mjs ] && [ ! -x "${PRIMA_CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "SKIPPED: no Chromium at ${PRIMA_CHROMIUM:-/usr/bin/chromium} (Debian package chromium; or set PRIMA_CHROMIUM)"
+  exit 77
+fi
 (
   flock 9
   if [ ! -d "$work/node_modules" ] || ! cmp -s "$src/package-lock.json" "$work/package-lock.json"; then
     cp "$src/package.json" "$src/package-lock.json" "$work/"
     rm -rf "$work/node_modules"
-    if ! (cd "$work" && npm ci --no-audit --no-fund --cache "$work/.npm-cache" >"$work/npm.log" 2>&1); then
+    if ! (cd "$work" && npm ci --no-audit --no-fund --fetch-timeout=20000 --fetch-retries=1 --cache "$work/.npm-cache" >"$work/npm.log" 2>&1); then
       rm -f "$work/package-lock.json"  # try again next time
       echo "SKIPPED: 'npm ci' failed (is the npm registry reachable?); last lines of its log:"
       tail -5 "$work/npm.log"
