@@ -89,7 +89,7 @@ CommandMain setup(CLI::App& sub) {
     po.reprofile = o->reprofile;
     po.use_cache = !o->no_cache;
     po.cache_dir = o->cache_dir;
-    if (!o->json) log::info("profiling this device for {} (at most {:.0f} s unless cached)", o->model, o->seconds);
+    if (!o->json) log::info("profiling this device for {} (at most {:.1f} s unless cached)", o->model, o->seconds);
     auto report = profiler::run_profile(po);
     if (!report) fail("{}", report.status().message());
 

@@ -15,6 +15,8 @@
 // The bulk messages are Activations with step_id = kLinkProbeStep (and zero data). The receiving device gets them
 // from Endpoint::recv() like any message and must drop them: is_link_probe(msg). They are at most
 // `max_message_bytes` each and `max_round_bytes` per round, so a device that drains late holds at most one round.
+// On this side, the pong of a ping that timed out may still arrive after measure_link returns: callers that read
+// the same Connection afterwards skip heartbeat replies they did not ask for.
 #pragma once
 
 #include <cstdint>
