@@ -175,8 +175,10 @@ void Scheduler::release(Slot& s) {
 
 void Scheduler::step() {
   batch_.clear();
-  std::vector<Slot*> outputs;   // slots whose logits come back, in batch order
-  std::vector<std::pair<Slot*, int32_t>> chunks;  // prompt slots and how many tokens they put in
+  auto& outputs = outputs_;  // slots whose logits come back, in batch order
+  auto& chunks = chunks_;    // prompt slots and how many tokens they put in
+  outputs.clear();
+  chunks.clear();
   // 1. One token per generating sequence.
   for (auto& s : slots_) {
     if (s.state != State::generating) continue;
@@ -185,7 +187,8 @@ void Scheduler::step() {
   }
   const size_t n_decode = outputs.size();
   // 2. Prompt chunks, oldest request first, in what is left of the step's budget.
-  std::vector<Slot*> prompting;
+  auto& prompting = prompting_;
+  prompting.clear();
   for (auto& s : slots_)
     if (s.state == State::prompt) prompting.push_back(&s);
   std::sort(prompting.begin(), prompting.end(), [](const Slot* a, const Slot* b) { return a->admitted < b->admitted; });

@@ -130,7 +130,9 @@ class Scheduler {
   int64_t last_devices_ns_ = 0;
 
   runtime::TokenBatch batch_;
-  std::vector<float> logits_;
+  std::vector<float> logits_;                      // [n_outputs][n_vocab]
+  std::vector<Slot*> outputs_, prompting_;         // per step, kept to avoid allocating every token
+  std::vector<std::pair<Slot*, int32_t>> chunks_;
   std::thread thread_;
 };
 
