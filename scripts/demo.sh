@@ -13,6 +13,8 @@ P=$PWD/build/apps/prima/prima
 MODEL=$(realpath "${MODEL:-../shared/fixtures/models/stories260K-F32.gguf}")
 PROMPT=${PROMPT:-Once upon a time}
 ARGS=(run -m "$MODEL" -p "$PROMPT" -n "${N:-96}" --temp 0)
+# The demo shows the ring: with --plan auto (the default) Halda would rightly run a 1 MB model on the head alone.
+RING=(--plan "${PLAN:-even}")
 if [ "${DEMO_LOCAL:-0}" = 1 ]; then exec "$P" "${ARGS[@]}"; fi
 
 LOGS=$(mktemp -d)
@@ -46,7 +48,7 @@ JSON
     PIDS+=($!)
     wait_listening "$LOGS/$w.log" >/dev/null
   done
-  "$HOMELAB" run demo-head -- "$P" "${ARGS[@]}" --workers 10.203.0.91:9000,10.203.0.92:9000 --listen 0.0.0.0:9100
+  "$HOMELAB" run demo-head -- "$P" "${ARGS[@]}" "${RING[@]}" --workers 10.203.0.91:9000,10.203.0.92:9000 --listen 0.0.0.0:9100
 else
   WORKERS=""
   for w in w1 w2; do
@@ -55,5 +57,5 @@ else
     WORKERS+="${WORKERS:+,}127.0.0.1:$(wait_listening "$LOGS/$w.log")"
   done
   echo "prima demo: workers on loopback at $WORKERS" >&2
-  "$P" "${ARGS[@]}" --workers "$WORKERS"
+  "$P" "${ARGS[@]}" "${RING[@]}" --workers "$WORKERS"
 fi

@@ -35,6 +35,14 @@ void add_engine_options(CLI::App& sub, EngineCli& o) {
       ->check(CLI::IsMember({"f32", "f16"}));
   g->add_option("--cluster-key", o.cluster_key, "shared CURVE key of the cluster (see `prima worker --help`)");
   g->add_flag("--no-pipeline", o.no_pipeline, "send prompt micro-batches round the ring one at a time");
+  g->add_option("--plan", o.plan,
+                "without --layer-window: auto (profile every device, one at a time, and let Halda choose windows, k "
+                "and the devices that take part) or even (an even split over every device)")
+      ->check(CLI::IsMember({"auto", "even"}));
+  g->add_flag("--reprofile", o.reprofile, "measure the devices again instead of using their cached profiles");
+  g->add_option("--profile-seconds", o.profile_seconds, "time bound of one device's measurements")
+      ->check(CLI::Range(0.5, 120.0));
+  g->add_option("--save-profiles", o.save_profiles, "write the devices' profiles to this cluster file (for prima plan)");
 }
 
 namespace {
@@ -69,6 +77,10 @@ std::unique_ptr<runtime::Engine> make_engine(const EngineCli& o, const model::Mo
     ro.pipeline = !o.no_pipeline;
     ro.cluster_key = o.cluster_key;
     ro.memory = memory_options(o);
+    ro.auto_plan = o.plan == "auto";
+    ro.reprofile = o.reprofile;
+    ro.profile_seconds = o.profile_seconds;
+    ro.save_profiles = o.save_profiles;
     ro.device_prefetch = o.prefetch;
     if (!o.device_mem.empty()) {
       std::string list = o.device_mem;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -12,7 +13,14 @@
 #include "memory/accounting.h"
 #include "memory/budget.h"
 #include "runtime/local_engine.h"
+#include "model/stats.h"
+#include "profiler/link.h"
+#include "profiler/profiler.h"
 #include "runtime/worker.h"
+#include "scheduler/device_profile.h"
+#include "scheduler/profile_json.h"
+#include "scheduler/halda.h"
+#include "scheduler/plan_report.h"
 
 namespace prima::runtime {
 
@@ -40,6 +48,81 @@ RingEngine::RingEngine(const model::Model& model, RingOptions opt) : model_(mode
   }
   connect_workers();
   configure_workers();
+  if (opt_.windows.empty() && opt_.auto_plan) plan_with_halda();
+}
+
+void RingEngine::plan_with_halda() {
+  Stopwatch sw;
+  std::vector<scheduler::DeviceProfile> profiles;
+  // One device at a time: devices may share hardware, and a measurement disturbed by another is noise.
+  for (size_t r = 0; r < ring_.size(); ++r) {
+    Worker& w = ring_worker(r);
+    log::info("profiling worker {} ...", w.conn.describe());
+    if (Status s = w.conn.send(profiler::make_request(opt_.reprofile, opt_.profile_seconds)); !s) fail("{}", s.message());
+    const int64_t deadline = now_ns() + static_cast<int64_t>((opt_.profile_seconds + 60) * 1e9);
+    std::optional<scheduler::DeviceProfile> got;
+    while (!got) {
+      while (ep_->recv(Millis(0))) {
+      }  // link probes of the last worker, and anything stale
+      auto in = w.conn.recv(Millis(50));
+      if (in && in->msg.as<cluster::ProfileReply>()) {
+        auto p = profiler::parse_reply(*in->msg.as<cluster::ProfileReply>(), "worker " + w.conn.describe());
+        if (!p) fail("{}", p.status().message());
+        got = *p;
+      } else if (in && in->msg.as<cluster::ErrorMsg>()) {
+        fail("worker {} could not profile itself: {}", w.conn.describe(), in->msg.as<cluster::ErrorMsg>()->text);
+      }
+      if (Status s = monitor_->check(); !s) fail("{}", s.message());
+      if (now_ns() > deadline) fail("worker {} sent no profile in time", w.conn.describe());
+    }
+    got->name = w.name;
+    profiles.push_back(*got);
+  }
+  log::info("profiling the head ...");
+  profiler::ProfileOptions po;
+  po.model_path = model_.path();
+  po.name = "head";
+  po.threads = resolve_threads(opt_.device_threads.empty() || opt_.device_threads.back() == 0 ? opt_.n_threads
+                                                                                                 : opt_.device_threads.back());
+  po.reprofile = opt_.reprofile;
+  po.seconds = opt_.profile_seconds;
+  po.memory_override = opt_.memory.budget_bytes;
+  if (!opt_.device_mem.empty() && opt_.device_mem.back() > 0) po.memory_override = opt_.device_mem.back();
+  auto head = profiler::run_profile(po);
+  if (!head) fail("profiling the head: {}", head.status().message());
+  profiler::LinkOptions lo;
+  lo.session = session_;
+  if (auto link = profiler::measure_link(ring_worker(0).conn, lo); link) head->profile.link = link->profile();
+  else log::warn("could not measure the head's link to {}: {}", ring_worker(0).conn.describe(), link.status().message());
+  head->profile.name = "head";
+  profiles.push_back(head->profile);
+  if (!opt_.save_profiles.empty()) {
+    std::ofstream out(opt_.save_profiles);
+    out << scheduler::cluster_to_json(profiles);
+    if (!out) log::warn("could not write the profiles to {}", opt_.save_profiles);
+    else log::info("profiles saved to {} (prima plan -m MODEL --profiles {})", opt_.save_profiles, opt_.save_profiles);
+  }
+
+  scheduler::PlanOptions options;
+  options.n_ctx = n_ctx_ * opt_.n_seq;
+  const auto stats = model::compute_stats(model_.file(), opt_.kv_type == ggml_type::F32 ? 4 : 2);
+  auto plan = scheduler::halda(profiles, stats, options);
+  if (!plan) fail("planning the ring: {}", plan.status().message());
+  if (!plan->feasible) fail("no workable plan for this cluster: {}", plan->infeasible_reason);
+  const auto& devices = plan->devices;
+  if (!devices.back().selected) fail("the plan leaves out the head, which holds the input and output layers");
+  std::vector<int32_t> windows;
+  std::vector<size_t> ring;
+  for (size_t m = 0; m + 1 < devices.size(); ++m)
+    if (devices[m].selected) {
+      ring.push_back(ring_[m]);
+      windows.push_back(devices[m].window);
+    }
+  windows.push_back(devices.back().window);
+  log::info("Halda planned in {:.1f} s (profiles included):\n{}", sw.elapsed_s(), scheduler::plan_table(*plan));
+  predicted_ms_ = plan->predicted_ms_per_token;
+  if (ring.empty()) log::info("the head alone is fastest for this model: every worker goes back to waiting");
+  apply_plan(RingPlan::from_windows(model_.hparams().n_layer, windows), ring);
 }
 
 RingEngine::~RingEngine() {
@@ -207,7 +290,9 @@ std::string RingEngine::describe() const {
     for (const auto& [b, e] : accounts_[m].ranges) s += fmt::format(" [{},{})", b, e);
     s += m + 1 < accounts_.size() ? ";" : "";
   }
-  return s + fmt::format(", n_ctx {} x {} seq", n_ctx_, opt_.n_seq);
+  s += fmt::format(", n_ctx {} x {} seq", n_ctx_, opt_.n_seq);
+  if (predicted_ms_ > 0) s += fmt::format(", Halda predicted {:.1f} ms/token", predicted_ms_);
+  return s;
 }
 
 Status RingEngine::send_to_ring(const TokenBatch& batch, MicroBatch& mb, uint32_t index, uint16_t cycle) {
@@ -326,20 +411,19 @@ Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
     head_compute += sw.elapsed_ms();
     return send_to_ring(batch, mb, i, 0);
   };
-  // The head's part of a micro-batch that came back after `cycle`: its window, then the next cycle or the output.
-  auto on_return = [&](const cluster::Activations& a) -> Status {
-    if (a.micro_batch >= mbs.size() || a.n_tokens != static_cast<uint32_t>(mbs[a.micro_batch].n))
-      return Status::error(Status::Code::protocol, "the ring returned an unknown micro-batch {}", a.micro_batch);
-    MicroBatch& mb = mbs[a.micro_batch];
-    a.to_f32(mb.x);
+  // The head's part of micro-batch i after the ring's part of `cycle` (its hidden states in mbs[i].x): the head's
+  // window, then the next cycle or the output layer.
+  auto head_part = [&](uint32_t i, int32_t cycle) -> Status {
+    MicroBatch& mb = mbs[i];
     Stopwatch sw;
     const model::Batch mbatch{mb.n, batch.pos.data() + mb.begin, batch.seq.data() + mb.begin};
-    if (Status s = head_->forward(a.cycle, mbatch, mb.x.data()); !s) return s;
+    if (Status s = head_->forward(static_cast<size_t>(cycle), mbatch, mb.x.data()); !s) return s;
     head_pagein += head_->last_timing().pagein_ns * 1e-6;
-    if (a.cycle + 1 < plan_.k) {
+    if (cycle + 1 < plan_.k) {
       head_compute += sw.elapsed_ms();
-      Status s = send_to_ring(batch, mb, a.micro_batch, static_cast<uint16_t>(a.cycle + 1));
-      head_->done(a.cycle);
+      // Alone, the head runs the next cycle itself (the caller's loop); otherwise it goes round the ring again.
+      Status s = ring_.empty() ? Status::ok() : send_to_ring(batch, mb, i, static_cast<uint16_t>(cycle + 1));
+      head_->done(static_cast<size_t>(cycle));
       return s;
     }
     // Output layer for the tokens that want logits.
@@ -352,13 +436,28 @@ Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
       model_.output(head_->pool(), rows.data(), n_out, logits.data() + static_cast<size_t>(mb.first_output) * n_vocab,
                     out_scratch_);
     head_compute += sw.elapsed_ms();
-    head_->done(a.cycle);
+    head_->done(static_cast<size_t>(cycle));
     return Status::ok();
+  };
+  auto on_return = [&](const cluster::Activations& a) -> Status {
+    if (a.micro_batch >= mbs.size() || a.n_tokens != static_cast<uint32_t>(mbs[a.micro_batch].n) ||
+        a.cycle >= plan_.k)
+      return Status::error(Status::Code::protocol, "the ring returned an unknown micro-batch {}", a.micro_batch);
+    a.to_f32(mbs[a.micro_batch].x);
+    return head_part(a.micro_batch, a.cycle);
   };
 
   Status st = Status::ok();
   const size_t n_returns = mbs.size() * static_cast<size_t>(plan_.k);
-  if (opt_.pipeline) {
+  if (ring_.empty()) {
+    // The plan left only the head: every cycle here, nothing on the network.
+    for (uint32_t i = 0; i < mbs.size() && st; ++i) {
+      MicroBatch& mb = mbs[i];
+      mb.x.resize(static_cast<size_t>(mb.n) * n_embd);
+      st = model_.embed({batch.tokens.data() + mb.begin, static_cast<size_t>(mb.n)}, mb.x.data());
+      for (int32_t c = 0; c < plan_.k && st; ++c) st = head_part(i, c);
+    }
+  } else if (opt_.pipeline) {
     for (uint32_t i = 0; i < mbs.size() && st; ++i) st = embed_and_send(i);
     for (size_t r = 0; r < n_returns && st; ++r) {
       auto in = next_activations(step_);

@@ -43,6 +43,12 @@ struct RingOptions {
   MemoryOptions memory;                      // the head's own
   std::string device_prefetch = "auto";      // sent to the workers
   std::vector<uint64_t> device_mem;          // per device, ring order (0 = measure); empty = all measure
+  // Without windows: profile every device (one at a time) and let Halda plan windows, k and which devices take
+  // part. false: an even split over every device.
+  bool auto_plan = true;
+  bool reprofile = false;                    // measure again instead of using cached profiles
+  double profile_seconds = 8.0;              // bound of one device's measurements
+  std::string save_profiles;                 // write the cluster's profiles here (a cluster file for prima plan)
 };
 
 struct DeviceAccount {
@@ -104,6 +110,8 @@ class RingEngine final : public Engine {
   // to the others; then the head's windows. KV caches start empty. Throws prima::Error naming a refusing worker.
   void apply_plan(const RingPlan& plan, const std::vector<size_t>& ring);
   void build_head();
+  // Profiles every device of the ring in turn (head last), runs Halda and applies its plan.
+  void plan_with_halda();
   Status wait_ack(Worker& w, const std::string& what, cluster::Millis timeout);
   Worker& ring_worker(size_t r) { return workers_[ring_[r]]; }
   std::vector<cluster::RingMember> ring_members() const;
@@ -127,6 +135,7 @@ class RingEngine final : public Engine {
   uint64_t session_ = 0;
   std::string head_address_;  // where the last worker reaches the head
   uint64_t head_read_bytes_ = 0;  // /proc/self/io read_bytes at the last step
+  double predicted_ms_ = 0;       // Halda's prediction for the plan in use (0: no prediction)
   std::unique_ptr<DeviceWindows> head_;
   std::vector<DeviceAccount> accounts_;  // ring order, head last
   std::vector<float> out_scratch_;

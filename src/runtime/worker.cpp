@@ -15,6 +15,8 @@
 #include "memory/accounting.h"
 #include "memory/budget.h"
 #include "memory/prefetcher.h"
+#include "profiler/link.h"
+#include "profiler/profiler.h"
 #include "runtime/device_windows.h"
 #include "runtime/local_engine.h"
 
@@ -89,6 +91,14 @@ class Session {
       Status s = windows_ ? windows_->apply(convert(*op)) : Status::error(Status::Code::invalid, "KV operation before Config");
       if (!s) (void)ep_.reply_error(in, cluster::ErrorCode::invalid, s.message());
       else (void)ep_.send(head_.peer, cluster::Ack{m.seq});
+      return true;
+    }
+    if (profiler::is_link_probe(m)) return true;  // a neighbour measuring its link to us
+    if (const auto* req = m.as<cluster::ProfileRequest>()) {
+      if (in.peer != head_.peer) return true;
+      auto reply = profile(*req);
+      if (!reply) (void)ep_.reply_error(in, cluster::ErrorCode::invalid, reply.status().message());
+      else (void)ep_.send(head_.peer, *reply);
       return true;
     }
     if (const auto* act = m.as<cluster::Activations>()) {
@@ -182,6 +192,34 @@ class Session {
     log::info("plan {}: rank {} of {}: layers{} (k = {}), {} threads, n_ctx {} x {}, next hop {}", epoch, rank,
               ring.size(), ranges, plan.k, n_threads, c.n_ctx, c.n_seq_max, next_->describe());
     return Status::ok();
+  }
+
+  // The head's profile round: this device's profile (cached when it was measured before) and, once the ring is
+  // known, the link to the next device.
+  Result<cluster::ProfileReply> profile(const cluster::ProfileRequest& req) {
+    profiler::ProfileOptions base;
+    base.model_path = model_.path();
+    base.name = name_;
+    base.threads = config_.n_threads > 0 ? static_cast<int>(config_.n_threads) : opt_.n_threads;
+    base.memory_override = config_.mem_budget > 0 ? std::optional<uint64_t>(config_.mem_budget) : opt_.memory.budget_bytes;
+    auto options = profiler::apply_request(req, base);
+    if (!options) return options.status();
+    log::info("profiling this device for {} (head's request)", model_.path());
+    auto report = profiler::run_profile(*options);
+    if (!report) return report.status();
+    if (next_) {
+      profiler::LinkOptions lo;
+      lo.session = head_.hello.session;
+      auto link = profiler::measure_link(*next_, lo);
+      if (link) {
+        report->profile.link = link->profile();
+        report->link = *link;
+      } else {
+        log::warn("could not measure the link to {}: {}", next_->describe(), link.status().message());
+      }
+    }
+    log::info("profile done in {:.1f} s{}", report->seconds, report->from_cache ? " (cached measurements)" : "");
+    return profiler::make_reply(*report);
   }
 
   cluster::TransportOptions transport() const {

@@ -44,7 +44,7 @@ inline Workers start_workers(const std::string& model, int n, const std::string&
 // Greedy generation: -n tokens of continuation only.
 inline std::vector<std::string> greedy_args(const std::string& model, const std::string& prompt, int n) {
   return {"run", "-m", model, "-p", prompt, "-n", std::to_string(n), "--temp", "0", "--no-display-prompt",
-          "--ignore-eos", "-c", "512", "-t", "1"};
+          "--ignore-eos", "-c", "512", "-t", "1", "--plan", "even"};
 }
 
 }  // namespace prima::test

@@ -17,7 +17,7 @@ TEST(RingFailures, KilledWorkerEndsTheRunNamingItAndTheOthersWaitAgain) {
   const std::string head_log = ::testing::TempDir() + "/kill-head.log";
   BackgroundProcess head = BackgroundProcess::start(
       {PRIMA_BINARY, "run", "-m", model, "-p", "Once", "-n", "-1", "--ignore-eos", "--temp", "0", "-c", "200000",
-       "--workers", workers.list(), "-t", "1"},
+       "--workers", workers.list(), "-t", "1", "--plan", "even"},
       head_log);
   ASSERT_TRUE(head.wait_for("ring of 3 devices", 20s)) << head.log();
   std::this_thread::sleep_for(300ms);  // generating
@@ -100,7 +100,7 @@ TEST(RingFailures, ABusyWorkerRefusesASecondHead) {
   auto workers = start_workers(model, 1, "busy");
   BackgroundProcess first = BackgroundProcess::start(
       {PRIMA_BINARY, "run", "-m", model, "-p", "Once", "-n", "-1", "--ignore-eos", "--temp", "0", "-c", "200000",
-       "--workers", workers.list(), "-t", "1"},
+       "--workers", workers.list(), "-t", "1", "--plan", "even"},
       ::testing::TempDir() + "/busy-first.log");
   ASSERT_TRUE(first.wait_for("ring of 2 devices", 20s)) << first.log();
   auto args = greedy_args(model, "Once", 4);

@@ -43,6 +43,7 @@ TEST(RingReplan, NewWindowsAndDeviceSelectionKeepTheOutput) {
   ro.workers = workers.addresses;
   ro.n_threads = 1;
   ro.n_ctx = 64;
+  ro.auto_plan = false;
   runtime::RingEngine ring(*model, ro);  // even split: 1,1,1,1
   EXPECT_EQ(greedy(ring, prompt, 12), expected);
 

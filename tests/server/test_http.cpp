@@ -232,7 +232,7 @@ TEST(Http, ServesFromARingWithTheSameAnswers) {
     ASSERT_TRUE(local.started() && local.wait_ready()) << local.log();
     one_device = answers(local);
   }
-  ServerProcess ring(args({"--workers", list, "--listen", "127.0.0.1:0"}));
+  ServerProcess ring(args({"--workers", list, "--listen", "127.0.0.1:0", "--plan", "even"}));
   ASSERT_TRUE(ring.started() && ring.wait_ready()) << ring.log();
   EXPECT_EQ(answers(ring), one_device);
   auto c = ring.client();

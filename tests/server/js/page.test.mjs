@@ -18,7 +18,7 @@ if (!existsSync(model))
     "-o", model], { stdio: "inherit" });
 const workers = [await startWorker(model, "w1"), await startWorker(model, "w2")];
 const server = await startServer(["-m", model, "-c", "512", "-np", "2", "--chat-template", "chatml", "-t", "1",
-  "--workers", workers.map((w) => w.address).join(","), "--listen", "127.0.0.1:0"]);
+  "--workers", workers.map((w) => w.address).join(","), "--listen", "127.0.0.1:0", "--plan", "even"]);
 const browser = await chromium.launch({
   executablePath: process.env.PRIMA_CHROMIUM || "/usr/bin/chromium",
   headless: true,
