@@ -20,6 +20,7 @@
 #include "scheduler/evaluate.h"
 #include "scheduler/halda.h"
 #include "scheduler/plan_report.h"
+#include "runtime/ring_plan.h"
 #include "scheduler/profile_json.h"
 
 namespace prima::app {
@@ -35,6 +36,7 @@ struct PlanCliOptions {
   bool no_overlap = false;
   double max_s_per_token = 60;
   bool json = false;
+  std::string layer_window;  // evaluate this split instead of planning
 };
 
 std::string read_text_file(const std::string& path) {
@@ -87,6 +89,8 @@ CommandMain setup(CLI::App& sub) {
   sub.add_option("--max-s-per-token", o->max_s_per_token, "report plans slower than this as infeasible")
       ->check(CLI::Range(0.001, 1e6));
   sub.add_flag("--json", o->json, "print one JSON object");
+  sub.add_option("--layer-window", o->layer_window,
+                 "predict this split instead of planning: layers per cycle of each device, head last (0 = left out)");
   return [o]() {
     const auto devs = scheduler::parse_cluster_json(read_text_file(o->profiles), o->profiles);
     const auto file = gguf::File::open(o->model);
@@ -100,7 +104,25 @@ CommandMain setup(CLI::App& sub) {
     po.device_selection = !o->no_select;
     po.overlap_disk = !o->no_overlap;
     po.max_ms_per_token = o->max_s_per_token * 1e3;
-    auto plan = scheduler::halda(devs, stats, po);
+    Result<scheduler::Plan> plan = Status::error(Status::Code::internal, "no plan");
+    if (!o->layer_window.empty()) {
+      scheduler::Assignment a;
+      int sum = 0;
+      for (int w : runtime::parse_int_list(o->layer_window, "--layer-window")) {
+        if (w < 0) fail("--layer-window: window {} is negative", w);
+        a.windows.push_back(w);
+        sum += w;
+      }
+      if (a.windows.size() != devs.size())
+        fail("--layer-window lists {} windows for the {} devices of {}", a.windows.size(), devs.size(), o->profiles);
+      if (sum == 0 || stats.n_layer % sum != 0)
+        fail("--layer-window: the windows add up to {}, which does not divide the model's {} layers", sum, stats.n_layer);
+      a.k = stats.n_layer / sum;
+      a.gpu_layers.assign(a.windows.size(), 0);
+      plan = scheduler::evaluate(devs, stats, a, po);
+    } else {
+      plan = scheduler::halda(devs, stats, po);
+    }
     if (!plan) fail("{}", plan.status().message());
 
     const auto even = best_baseline(

@@ -37,8 +37,9 @@ void add_engine_options(CLI::App& sub, EngineCli& o) {
   g->add_flag("--no-pipeline", o.no_pipeline, "send prompt micro-batches round the ring one at a time");
   g->add_option("--plan", o.plan,
                 "without --layer-window: auto (profile every device, one at a time, and let Halda choose windows, k "
-                "and the devices that take part) or even (an even split over every device)")
-      ->check(CLI::IsMember({"auto", "even"}));
+                "and the devices that take part), even (an even split over every device) or memory (windows "
+                "proportional to each device's memory, k = 1, as llama.cpp RPC and exo split)")
+      ->check(CLI::IsMember({"auto", "even", "memory"}));
   g->add_flag("--reprofile", o.reprofile, "measure the devices again instead of using their cached profiles");
   g->add_option("--profile-seconds", o.profile_seconds, "time bound of one device's measurements")
       ->check(CLI::Range(0.5, 120.0));
@@ -77,7 +78,8 @@ std::unique_ptr<runtime::Engine> make_engine(const EngineCli& o, const model::Mo
     ro.pipeline = !o.no_pipeline;
     ro.cluster_key = o.cluster_key;
     ro.memory = memory_options(o);
-    ro.auto_plan = o.plan == "auto";
+    ro.auto_plan = o.plan == "auto" || o.plan == "memory";
+    ro.memory_plan = o.plan == "memory";
     ro.reprofile = o.reprofile;
     ro.profile_seconds = o.profile_seconds;
     ro.save_profiles = o.save_profiles;

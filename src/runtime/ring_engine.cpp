@@ -19,6 +19,7 @@
 #include "runtime/worker.h"
 #include "scheduler/device_profile.h"
 #include "scheduler/profile_json.h"
+#include "scheduler/evaluate.h"
 #include "scheduler/halda.h"
 #include "scheduler/plan_report.h"
 
@@ -106,7 +107,13 @@ void RingEngine::plan_with_halda() {
   scheduler::PlanOptions options;
   options.n_ctx = n_ctx_ * opt_.n_seq;
   const auto stats = model::compute_stats(model_.file(), opt_.kv_type == ggml_type::F32 ? 4 : 2);
-  auto plan = scheduler::halda(profiles, stats, options);
+  Result<scheduler::Plan> plan = Status::error(Status::Code::internal, "no plan");
+  if (opt_.memory_plan) {  // the baseline of llama.cpp RPC and exo, priced by the same model
+    auto a = scheduler::memory_proportional_split(profiles, model_.hparams().n_layer, 1);
+    plan = scheduler::evaluate(profiles, stats, a, options);
+  } else {
+    plan = scheduler::halda(profiles, stats, options);
+  }
   if (!plan) fail("planning the ring: {}", plan.status().message());
   if (!plan->feasible) fail("no workable plan for this cluster: {}", plan->infeasible_reason);
   const auto& devices = plan->devices;
@@ -119,7 +126,8 @@ void RingEngine::plan_with_halda() {
       windows.push_back(devices[m].window);
     }
   windows.push_back(devices.back().window);
-  log::info("Halda planned in {:.1f} s (profiles included):\n{}", sw.elapsed_s(), scheduler::plan_table(*plan));
+  log::info("{} in {:.1f} s (profiles included):\n{}", opt_.memory_plan ? "memory-proportional plan" : "Halda planned",
+            sw.elapsed_s(), scheduler::plan_table(*plan));
   predicted_ms_ = plan->predicted_ms_per_token;
   if (ring.empty()) log::info("the head alone is fastest for this model: every worker goes back to waiting");
   apply_plan(RingPlan::from_windows(model_.hparams().n_layer, windows), ring);

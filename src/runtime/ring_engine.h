@@ -46,6 +46,7 @@ struct RingOptions {
   // Without windows: profile every device (one at a time) and let Halda plan windows, k and which devices take
   // part. false: an even split over every device.
   bool auto_plan = true;
+  bool memory_plan = false;                  // with auto_plan: windows proportional to memory (k = 1), not Halda's
   bool reprofile = false;                    // measure again instead of using cached profiles
   double profile_seconds = 8.0;              // bound of one device's measurements
   std::string save_profiles;                 // write the cluster's profiles here (a cluster file for prima plan)

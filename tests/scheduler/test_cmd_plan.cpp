@@ -101,3 +101,26 @@ TEST(CmdPlan, Errors) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("k = 3"), std::string::npos) << r.err;
 }
+
+TEST(CmdPlan, PredictsAGivenSplit) {
+  // The same prediction Halda optimises, for a split the user chooses: k = L / sum of windows.
+  PlanRun r = run("-m " + kModel + " --profiles " + kTestbed + " --json --n-ctx 256 --layer-window 1,0,0,1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("k").get<int>(), 2);
+  EXPECT_EQ(j.at("devices")[0].at("window").get<int>(), 1);
+  EXPECT_FALSE(j.at("devices")[1].at("selected").get<bool>());
+  EXPECT_GT(j.at("predicted_ms_per_token").get<double>(), 0);
+  // Halda's own plan is never slower than the split it could have chosen.
+  const PlanRun best = run("-m " + kModel + " --profiles " + kTestbed + " --json --n-ctx 256");
+  ASSERT_EQ(best.code, 0) << best.err;
+  EXPECT_LE(nlohmann::json::parse(best.out).at("predicted_ms_per_token").get<double>(),
+            j.at("predicted_ms_per_token").get<double>() + 1e-6);
+
+  r = run("-m " + kModel + " --profiles " + kTestbed + " --layer-window 1,1,1");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("3 windows for the 4 devices"), std::string::npos) << r.err;
+  r = run("-m " + kModel + " --profiles " + kTestbed + " --layer-window 1,1,1,0");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("does not divide"), std::string::npos) << r.err;
+}
