@@ -40,6 +40,8 @@ void add_engine_options(CLI::App& sub, EngineCli& o) {
                 "and the devices that take part), even (an even split over every device) or memory (windows "
                 "proportional to each device's memory, k = 1, as llama.cpp RPC and exo split)")
       ->check(CLI::IsMember({"auto", "even", "memory"}));
+  g->add_flag("--recover", o.recover,
+              "when a worker is lost, re-plan on the others, rebuild the caches and carry on (default: stop, naming it)");
   g->add_flag("--reprofile", o.reprofile, "measure the devices again instead of using their cached profiles");
   g->add_option("--profile-seconds", o.profile_seconds, "time bound of one device's measurements")
       ->check(CLI::Range(0.5, 120.0));
@@ -81,6 +83,7 @@ std::unique_ptr<runtime::Engine> make_engine(const EngineCli& o, const model::Mo
     ro.auto_plan = o.plan == "auto" || o.plan == "memory";
     ro.memory_plan = o.plan == "memory";
     ro.reprofile = o.reprofile;
+    ro.recover = o.recover;
     ro.profile_seconds = o.profile_seconds;
     ro.save_profiles = o.save_profiles;
     ro.device_prefetch = o.prefetch;

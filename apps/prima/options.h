@@ -26,6 +26,7 @@ struct EngineCli {
   std::string device_mem;     // GiB per device, head last
   std::string plan = "auto";  // auto: profile the devices and let Halda plan; even: an even split
   bool reprofile = false;
+  bool recover = false;
   double profile_seconds = 8.0;
   std::string save_profiles;
   // Memory (this device; workers get --device-prefetch / --device-mem through the Config).

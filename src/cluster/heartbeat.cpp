@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <list>
 #include <mutex>
 #include <thread>
 
@@ -44,7 +45,9 @@ struct HeartbeatMonitor::Impl {
   std::thread thread;
 
   mutable std::mutex mu;  // peers (the thread works on them under the lock; every step is short)
-  std::vector<Peer> peers;
+  // A list, not a vector: erasing a peer must not move the others. A moved-into Peer would drop its old socket
+  // before its old monitor (members are assigned in order), and the monitor's destructor needs the socket.
+  std::list<Peer> peers;
 
   void run();
   void open(Peer& p);

@@ -97,6 +97,7 @@ void RingEngine::plan_with_halda() {
   else log::warn("could not measure the head's link to {}: {}", ring_worker(0).conn.describe(), link.status().message());
   head->profile.name = "head";
   profiles.push_back(head->profile);
+  profiles_ = profiles;  // ring_ is still every worker in --workers order here
   if (!opt_.save_profiles.empty()) {
     std::ofstream out(opt_.save_profiles);
     out << scheduler::cluster_to_json(profiles);
@@ -189,11 +190,14 @@ std::vector<cluster::RingMember> RingEngine::ring_members() const {
 }
 
 Status RingEngine::wait_ack(Worker& w, const std::string& what, Millis timeout) {
+  // The answer to the message just sent: its Ack, or an Error in reply to it. Anything else on the connection is
+  // left over from before (a step that failed, a late report) and is not the answer.
+  const uint64_t seq = w.conn.last_seq();
   const int64_t deadline = now_ns() + timeout.count() * 1'000'000;
   while (true) {
     auto in = w.conn.recv(Millis(20));
-    if (in && in->msg.as<cluster::Ack>()) return Status::ok();
-    if (in && in->msg.as<cluster::ErrorMsg>())
+    if (in && in->msg.as<cluster::Ack>() && in->msg.as<cluster::Ack>()->acked_seq == seq) return Status::ok();
+    if (in && in->msg.as<cluster::ErrorMsg>() && in->msg.as<cluster::ErrorMsg>()->in_reply_to == seq)
       return Status::error(Status::Code::invalid, "worker {} refused {}: {}", w.conn.describe(), what,
                            in->msg.as<cluster::ErrorMsg>()->text);
     if (Status s = monitor_->check(); !s) return s;
@@ -381,6 +385,105 @@ void RingEngine::fail_step(const Status& why) {
 }
 
 Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
+  Status st = decode_step(batch, logits);
+  while (!st && st.code() != Status::Code::invalid && !broken_ && recover(st)) st = decode_step(batch, logits);
+  if (st) {
+    remember(batch);
+  } else if (st.code() != Status::Code::invalid && !broken_) {
+    fail_step(st);
+  }
+  return st;
+}
+
+void RingEngine::remember(const TokenBatch& batch) {
+  if (!opt_.recover) return;
+  if (history_.size() < static_cast<size_t>(opt_.n_seq)) history_.resize(static_cast<size_t>(opt_.n_seq));
+  for (int32_t t = 0; t < batch.size(); ++t) {
+    auto& h = history_[static_cast<size_t>(batch.seq[t])];
+    const size_t p = static_cast<size_t>(batch.pos[t]);
+    if (h.size() <= p) h.resize(p + 1, 0);
+    h[p] = batch.tokens[t];
+  }
+}
+
+bool RingEngine::recover(const Status& why) {
+  if (!opt_.recover || recoveries_ >= 8) return false;
+  // The step may have failed before the heartbeats noticed: give them their timeout to name the lost workers.
+  std::vector<size_t> lost;
+  const int64_t deadline = now_ns() + (opt_.heartbeat_timeout.count() + 1000) * 1'000'000;
+  while (true) {
+    lost.clear();
+    for (size_t i : ring_) {
+      const auto h = monitor_->health("worker " + workers_[i].name);
+      if (h && !h->alive) lost.push_back(i);
+    }
+    if (!lost.empty() || now_ns() > deadline) break;
+    std::this_thread::sleep_for(Millis(100));
+  }
+  if (lost.empty()) return false;  // not a lost device: an error recovery cannot help with
+  ++recoveries_;
+  Stopwatch sw;
+  std::vector<size_t> survivors;
+  for (size_t i : ring_)
+    if (std::find(lost.begin(), lost.end(), i) == lost.end()) survivors.push_back(i);
+  for (size_t i : lost) {
+    workers_[i].in_session = false;
+    monitor_->unwatch("worker " + workers_[i].name);
+    log::warn("worker {} lost ({}); re-planning on {} device(s)", workers_[i].conn.describe(), why.message(),
+              survivors.size() + 1);
+  }
+  try {
+    std::vector<int32_t> windows;
+    std::vector<size_t> ring;
+    if (!profiles_.empty()) {  // Halda again, on the survivors' profiles
+      std::vector<scheduler::DeviceProfile> profiles;
+      for (size_t i : survivors) profiles.push_back(profiles_[i]);
+      profiles.push_back(profiles_.back());
+      scheduler::PlanOptions options;
+      options.n_ctx = n_ctx_ * opt_.n_seq;
+      auto plan = scheduler::halda(profiles, model::compute_stats(model_.file(), opt_.kv_type == ggml_type::F32 ? 4 : 2),
+                                   options);
+      if (!plan || !plan->feasible || !plan->devices.back().selected) {
+        log::error("no workable plan on the survivors: {}", plan ? plan->infeasible_reason : plan.status().message());
+        return false;
+      }
+      for (size_t m = 0; m < survivors.size(); ++m)
+        if (plan->devices[m].selected) {
+          ring.push_back(survivors[m]);
+          windows.push_back(plan->devices[m].window);
+        }
+      windows.push_back(plan->devices.back().window);
+      predicted_ms_ = plan->predicted_ms_per_token;
+    } else {
+      ring = survivors;
+      windows = RingPlan::even(model_.hparams().n_layer, static_cast<int32_t>(survivors.size() + 1)).windows;
+    }
+    apply_plan(RingPlan::from_windows(model_.hparams().n_layer, windows), ring);
+  } catch (const Error& e) {
+    log::error("re-planning failed: {}", e.what());
+    return false;
+  }
+  // Rebuild every sequence's cache from its tokens.
+  int64_t replayed = 0;
+  for (size_t s = 0; s < history_.size(); ++s) {
+    const auto& h = history_[s];
+    for (size_t b = 0; b < h.size(); b += static_cast<size_t>(opt_.n_ubatch) * 8) {
+      TokenBatch batch;
+      for (size_t p = b; p < std::min(h.size(), b + static_cast<size_t>(opt_.n_ubatch) * 8); ++p)
+        batch.add(h[p], static_cast<int32_t>(p), static_cast<int32_t>(s), false);
+      std::vector<float> none;
+      if (Status st = decode_step(batch, none); !st) {
+        log::error("replaying sequence {} failed: {}", s, st.message());
+        return recover(st);
+      }
+      replayed += batch.size();
+    }
+  }
+  log::warn("recovered in {:.1f} s: {} tokens replayed; now {}", sw.elapsed_s(), replayed, describe());
+  return true;
+}
+
+Status RingEngine::decode_step(const TokenBatch& batch, std::vector<float>& logits) {
   if (broken_) return Status::error(Status::Code::closed, "the ring is down: {}", broken_reason_);
   const auto& hp = model_.hparams();
   const int32_t n = batch.size();
@@ -484,10 +587,7 @@ Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
   }
   // Stats of this step that are already here.
   if (Status s = poll_workers(step_); st && !s) st = s;
-  if (!st) {
-    fail_step(st);
-    return st;
-  }
+  if (!st) return st;
   auto& head = accounts_.back();
   const uint64_t read = memory::sample_process().read_bytes;
   head.disk_read_bytes += read >= head_read_bytes_ ? read - head_read_bytes_ : 0;
@@ -505,8 +605,31 @@ Status RingEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {
 }
 
 Status RingEngine::broadcast_kv(const cluster::KvOp& op, const KvOperation& local) {
+  Status st = kv_step(op, local);
+  // After a recovery every cache was rebuilt from the history, which already reflects this operation.
+  if (!st && st.code() != Status::Code::invalid && !broken_ && recover(st)) st = Status::ok();
+  if (!st && st.code() != Status::Code::invalid && !broken_) fail_step(st);
+  return st;
+}
+
+Status RingEngine::kv_step(const cluster::KvOp& op, const KvOperation& local) {
   if (broken_) return Status::error(Status::Code::closed, "the ring is down: {}", broken_reason_);
   if (Status s = head_->apply(local); !s) return s;
+  if (opt_.recover) {  // the history follows the caches
+    if (history_.size() < static_cast<size_t>(opt_.n_seq)) history_.resize(static_cast<size_t>(opt_.n_seq));
+    switch (local.op) {
+      case KvOpKind::clear_all:
+        for (auto& h : history_) h.clear();
+        break;
+      case KvOpKind::remove:
+        history_[static_cast<size_t>(local.seq)].resize(std::min(history_[static_cast<size_t>(local.seq)].size(),
+                                                                 static_cast<size_t>(local.p0)));
+        break;
+      case KvOpKind::copy:
+        history_[static_cast<size_t>(local.seq_dst)] = history_[static_cast<size_t>(local.seq)];
+        break;
+    }
+  }
   for (size_t r = 0; r < ring_.size(); ++r)
     if (Status s = ring_worker(r).conn.send(op); !s) return s;
   for (size_t r = 0; r < ring_.size(); ++r)

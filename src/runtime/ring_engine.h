@@ -21,6 +21,7 @@
 #include "runtime/device_windows.h"
 #include "runtime/engine.h"
 #include "runtime/window_memory.h"
+#include "scheduler/device_profile.h"
 
 namespace prima::runtime {
 
@@ -50,6 +51,9 @@ struct RingOptions {
   bool reprofile = false;                    // measure again instead of using cached profiles
   double profile_seconds = 8.0;              // bound of one device's measurements
   std::string save_profiles;                 // write the cluster's profiles here (a cluster file for prima plan)
+  // A worker lost in a step: re-plan on the survivors, replay every sequence's tokens and carry on, instead of
+  // ending with an error naming it.
+  bool recover = false;
 };
 
 struct DeviceAccount {
@@ -113,6 +117,14 @@ class RingEngine final : public Engine {
   void build_head();
   // Profiles every device of the ring in turn (head last), runs Halda and applies its plan.
   void plan_with_halda();
+  // One attempt at a step / a KV operation; the public functions add recovery around them.
+  Status decode_step(const TokenBatch& batch, std::vector<float>& logits);
+  Status kv_step(const cluster::KvOp& op, const KvOperation& local);
+  // After a failure: waits for the heartbeats to name the lost workers, re-plans on the survivors (Halda on their
+  // profiles when the ring was planned that way, else an even split), replays the history. False when it cannot
+  // (recovery off, nobody lost, the head alone cannot hold the model, the survivors fail too).
+  bool recover(const Status& why);
+  void remember(const TokenBatch& batch);
   Status wait_ack(Worker& w, const std::string& what, cluster::Millis timeout);
   Worker& ring_worker(size_t r) { return workers_[ring_[r]]; }
   std::vector<cluster::RingMember> ring_members() const;
@@ -137,6 +149,10 @@ class RingEngine final : public Engine {
   std::string head_address_;  // where the last worker reaches the head
   uint64_t head_read_bytes_ = 0;  // /proc/self/io read_bytes at the last step
   double predicted_ms_ = 0;       // Halda's prediction for the plan in use (0: no prediction)
+  std::vector<scheduler::DeviceProfile> profiles_;  // of every connected worker (by index) then the head; empty
+                                                    // when the ring was not planned from profiles
+  std::vector<std::vector<int32_t>> history_;  // [n_seq][len]: the tokens of each sequence, for replay
+  int recoveries_ = 0;
   std::unique_ptr<DeviceWindows> head_;
   std::vector<DeviceAccount> accounts_;  // ring order, head last
   std::vector<float> out_scratch_;

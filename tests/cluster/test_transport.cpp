@@ -310,6 +310,28 @@ TEST(Heartbeat, MonitorMeasuresRttAndNamesAPeerThatDied) {
   EXPECT_TRUE(mon.health().empty());
 }
 
+TEST(Heartbeat, UnwatchingAPeerBeforeOthersKeepsTheRestWatched) {
+  // Regression: erasing a peer that is not the last used to move the others, destroying a socket before its
+  // monitor (a crash in the monitor's thread). Recovery from a lost worker unwatches whichever one was lost.
+  std::vector<std::unique_ptr<Endpoint>> eps;
+  HeartbeatMonitor mon(78, {Millis(50), Millis(600)}, fast());
+  for (int i = 0; i < 3; ++i) {
+    eps.push_back(std::make_unique<Endpoint>(listen_local()));
+    mon.watch(fmt::format("worker w{}", i + 1), eps.back()->address());
+  }
+  std::this_thread::sleep_for(Millis(250));
+  mon.unwatch("worker w1");
+  mon.unwatch("worker w2");
+  std::this_thread::sleep_for(Millis(250));
+  EXPECT_TRUE(mon.check().is_ok()) << mon.check().message();
+  ASSERT_EQ(mon.health().size(), 1u);
+  const auto h = mon.health("worker w3");
+  ASSERT_TRUE(h.has_value());
+  const uint64_t pongs = h->pongs;
+  std::this_thread::sleep_for(Millis(200));
+  EXPECT_GT(mon.health("worker w3")->pongs, pongs) << "w3 is still pinged";
+}
+
 TEST(Heartbeat, APeerThatNeverExistedIsReported) {
   HeartbeatMonitor mon(1, {Millis(50), Millis(300)}, fast());
   mon.watch("worker w5", fmt::format("127.0.0.1:{}", dead_port()));

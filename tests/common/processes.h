@@ -42,14 +42,17 @@ class BackgroundProcess {
     }
   }
 
-  // argv[0] is looked up in PATH unless it contains a '/'. stdout and stderr go to `log_path`.
-  static BackgroundProcess start(const std::vector<std::string>& argv, const std::string& log_path) {
+  // argv[0] is looked up in PATH unless it contains a '/'. stderr goes to `log_path`, and so does stdout unless
+  // `stdout_path` is given.
+  static BackgroundProcess start(const std::vector<std::string>& argv, const std::string& log_path,
+                                 const std::string& stdout_path = "") {
     BackgroundProcess p;
     p.log_ = log_path;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_addopen(&fa, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (stdout_path.empty()) posix_spawn_file_actions_adddup2(&fa, 2, 1);
+    else posix_spawn_file_actions_addopen(&fa, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

@@ -1,6 +1,9 @@
 // What goes wrong in a ring gets a clear error naming the device, within seconds, never a hang.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "cluster/connection.h"
 #include "cluster/handshake.h"
 #include "ring_fixture.h"
@@ -137,6 +140,42 @@ TEST(RingFailures, WindowsThatDoNotDivideTheLayersAreRefused) {
   r = run_prima(args);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("'x' is not a number"), std::string::npos) << r.err;
+}
+
+}  // namespace
+
+namespace {
+
+// With --recover a lost worker costs a re-plan and a replay, not the answer: the run completes with exactly the
+// text one device produces.
+TEST(RingRecovery, KilledWorkerMidGenerationTheRunCarriesOn) {
+  const std::string model = kModels + "tiny-llama-gqa-Q4_K_M.gguf";
+  // Long enough that the kill lands mid-generation.
+  const std::vector<std::string> args = {"run", "-m", model, "-p", "Once upon a time", "-n", "2000", "--temp", "0",
+                                         "--no-display-prompt", "--ignore-eos", "-c", "2048", "-t", "1", "--plan", "even"};
+  const auto local = run_prima(args);
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+
+  auto workers = start_workers(model, 3, "recover");
+  std::vector<std::string> argv = {PRIMA_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--workers", workers.list(), "--recover", "--ubatch-size", "4"});
+  const std::string out_path = ::testing::TempDir() + "/recover-head.out";
+  BackgroundProcess head = BackgroundProcess::start(argv, ::testing::TempDir() + "/recover-head.log", out_path);
+  ASSERT_TRUE(head.wait_for("ring of 4 devices", 20s)) << head.log();
+  std::this_thread::sleep_for(300ms);
+  ASSERT_FALSE(head.exited()) << "the run ended before the kill:\n" << head.log();
+  workers.procs[1]->kill(SIGKILL);  // w2, in the middle of the ring
+  const int rc = head.wait_exit(60s);
+  ASSERT_EQ(rc, 0) << head.log();
+  const std::string log = head.log();
+  EXPECT_NE(log.find("worker w2 at " + workers.addresses[1] + " lost"), std::string::npos) << log;
+  EXPECT_NE(log.find("recovered in"), std::string::npos) << log;
+  EXPECT_NE(log.find("3 devices"), std::string::npos) << log;
+  // The text is exactly one device's.
+  std::ifstream out(out_path, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, local.out);
 }
 
 }  // namespace
