@@ -69,12 +69,14 @@ void quantize_32(const float* x, void* act, int64_t n, bool fp16_min_sum) {
       sum += q;
     }
     g.d[b] = round_fp16(d);
+    g.sum[b] = sum;
     g.s[b] = fp16_min_sum ? round_fp16(d * static_cast<float>(sum)) : g.d[b] * static_cast<float>(sum);
   }
   if (nb % 8) {  // zero the unused blocks of the last group
     block_q8_32x8& g = y[nb / 8];
     for (int b = static_cast<int>(nb % 8); b < 8; ++b) {
       g.d[b] = g.s[b] = 0;
+      g.sum[b] = 0;
       for (int j = 0; j < 32; ++j) g.qs[32 * b + j] = 0;
     }
   }

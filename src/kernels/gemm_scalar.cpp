@@ -1,8 +1,12 @@
-// Scalar reference dot products for every supported weight type against its activation format.
+// Scalar reference dot products for every supported weight type against its activation format: the
+// executable form of the canonical order of gemm_impl.h, which every SIMD kernel reproduces bit for bit.
 //
 // Each quantized block is unpacked into unsigned integers u with x = d * u + bias (32-blocks), or, for the
-// K-quants, x = d * sc[j] * u - dm * mn[j] per sub-block j of 16 values; the integer sums are exact, so SIMD
-// kernels following the same scheme differ from these only by the order of the float additions.
+// K-quants, x = d * sc[j] * u - dm * mn[j] per sub-block j of 16 values; the integer sums are exact, and each
+// block's value is formed by the same float operations, one at a time, and added to one accumulator in block
+// order. Float weights keep 8 interleaved fma lanes and a fixed reduction tree. The kernels library is built
+// with -ffp-contract=off: no multiply and add below may be fused unless written std::fma.
+#include <cmath>
 #include <cstring>
 
 #include "kernels/gemm_impl.h"
@@ -87,7 +91,9 @@ float dot32(int64_t n, const void* w, const void* a) {
     const int b = static_cast<int>(i % 8);
     int isum = 0;
     for (int j = 0; j < 32; ++j) isum += k.u[j] * g.qs[32 * b + j];
-    sum += k.d * g.d[b] * static_cast<float>(isum) + k.bias * g.s[b];
+    const float dd = k.d * g.d[b];
+    const float v = dd * static_cast<float>(isum) + k.bias * g.s[b];
+    sum = sum + v;
   }
   return sum;
 }
@@ -174,7 +180,9 @@ float dotK(int64_t n, const void* w, const void* a) {
       isum += k.sc[j] * s;
       msum += k.mn[j] * ab[i].bsums[j];
     }
-    sum += k.d * ab[i].d * static_cast<float>(isum) - k.dm * ab[i].d * static_cast<float>(msum);
+    const float dd = k.d * ab[i].d, dmd = k.dm * ab[i].d;
+    const float v = dd * static_cast<float>(isum) - dmd * static_cast<float>(msum);
+    sum = sum + v;
   }
   return sum;
 }
@@ -184,13 +192,22 @@ float to_f32(float v) { return v; }
 float to_f32_f16(fp16_t v) { return fp16_to_f32(v); }
 float to_f32_bf16(bf16_t v) { return bf16_to_f32(v); }
 
+// 8 lanes, zero-padded, fma; then the tree 8 -> 4 -> 2 -> 1 (gemm_impl.h).
 template <class T, float (*conv)(T)>
 float dot_float(int64_t n, const void* w, const void* a) {
   const auto* wv = static_cast<const T*>(w);
   const auto* av = static_cast<const float*>(a);
-  float sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += conv(wv[i]) * av[i];
-  return sum;
+  float l[8] = {};
+  for (int64_t i0 = 0; i0 < n; i0 += 8) {
+    for (int j = 0; j < 8; ++j) {
+      const int64_t i = i0 + j;
+      const float wi = i < n ? conv(wv[i]) : 0.0f, ai = i < n ? av[i] : 0.0f;
+      l[j] = std::fma(wi, ai, l[j]);
+    }
+  }
+  for (int width = 4; width >= 1; width /= 2)
+    for (int j = 0; j < width; ++j) l[j] = l[j] + l[j + width];
+  return l[0];
 }
 
 template <float (*dot)(int64_t, const void*, const void*)>

@@ -17,9 +17,11 @@
 //      blocks of 32 with scale and sum; 256-value Q8_K blocks for the K-quants).
 //   2. Work items of (rows × tokens), sized for L2, are handed to the pool's threads dynamically.
 //   3. Each item runs the active ISA's tile kernel: every weight block is unpacked once into unsigned bytes and
-//      multiplied with up to 4 tokens (8-bit dot products: vpmaddubsw, or VNNI vpdpbusd / vpdpwssd); float
+//      multiplied with a group of tokens (8-bit dot products: vpmaddubsw, or VNNI vpdpbusd / vpdpwssd); float
 //      weights use register tiles of rows × tokens with FMA.
-// Every SIMD kernel has a scalar reference (gemm_scalar.cpp, vec.cpp, act.cpp) and tests comparing them.
+//   4. Every output is computed in one canonical order of float operations (gemm_impl.h; vec.h for the vector
+//      helpers), the same on every ISA, tiling and thread count: results are bit-identical everywhere.
+// Every SIMD kernel has a scalar reference (gemm_scalar.cpp, vec.cpp, act.cpp) and tests requiring equal bits.
 //
 // Files: isa.cpp (cpuid, dispatch) · act.cpp (activation formats) · dequantize.cpp · quantize.cpp ·
 // gemm_scalar.cpp · gemm_avx2.cpp / gemm_avx512.cpp (tables built from x86_*.inl) · matmul.cpp ·

@@ -1,4 +1,6 @@
-// matmul: quantize the activations once, then hand out (rows × tokens) tiles to the pool's threads.
+// matmul: quantize the activations once, then hand out (rows × tokens) tiles to the pool's threads. Every output
+// is computed in the canonical order of gemm_impl.h whatever tile it falls in, so neither the tiling nor the
+// thread count changes a bit of the result.
 #include "kernels/matmul.h"
 
 #include <algorithm>
@@ -58,8 +60,9 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
   const int64_t n_tb = ceil_div(n_tok, tok_block);
   const int64_t rows_cache = std::max<int64_t>(4, static_cast<int64_t>(kTileBytes / w.row_bytes));
   const int64_t rows_balance = ceil_div(w.n_out, ceil_div(nth * kItemsPerThread, n_tb));
-  const int64_t big = std::max<int64_t>(4, round_up(std::min(rows_cache, rows_balance), 4));
-  const int64_t small = std::max<int64_t>(4, round_up(big / 8, 4));
+  // Multiples of 8 rows: the quantized kernels work on 8 rows at a time (one vector lane each).
+  const int64_t big = std::max<int64_t>(8, round_up(std::min(rows_cache, rows_balance), 8));
+  const int64_t small = std::max<int64_t>(8, round_up(big / 8, 8));
   const int64_t n_big = nth > 1 ? std::max<int64_t>(0, (w.n_out - nth * big) / big) : ceil_div(w.n_out, big);
   const int64_t tail_r0 = std::min(w.n_out, n_big * big);
   const int64_t n_rb = n_big + ceil_div(w.n_out - tail_r0, small);

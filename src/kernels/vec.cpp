@@ -1,6 +1,8 @@
 // Scalar references of vec.h and the dispatch.
 #include "kernels/vec.h"
 
+#include <cmath>
+
 #include "kernels/isa.h"
 
 namespace prima::kernels {
@@ -16,15 +18,22 @@ void f16_to_f32_ref(const uint16_t* x, float* y, int64_t n) {
 void dot_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint16_t* a = rows + r * stride;
-    float s = 0;
-    for (int64_t i = 0; i < n; ++i) s += fp16_to_f32(a[i]) * x[i];
-    out[r] = s;
+    float l[8] = {};  // 8 fma lanes over the zero-padded row, then the fixed tree
+    for (int64_t i0 = 0; i0 < n; i0 += 8) {
+      for (int j = 0; j < 8; ++j) {
+        const int64_t i = i0 + j;
+        l[j] = std::fma(i < n ? fp16_to_f32(a[i]) : 0.0f, i < n ? x[i] : 0.0f, l[j]);
+      }
+    }
+    for (int width = 4; width >= 1; width /= 2)
+      for (int j = 0; j < width; ++j) l[j] = l[j] + l[j + width];
+    out[r] = l[0];
   }
 }
 void axpy_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint16_t* a = rows + r * stride;
-    for (int64_t i = 0; i < n; ++i) y[i] += alpha[r] * fp16_to_f32(a[i]);
+    for (int64_t i = 0; i < n; ++i) y[i] = std::fma(alpha[r], fp16_to_f32(a[i]), y[i]);
   }
 }
 

@@ -1,7 +1,16 @@
 // Vector helpers for the model's own loops over f16 data (attention over an F16 KV cache, cache writes).
-// Each has a scalar reference and AVX2 / AVX-512 variants chosen by active_isa() at the call; results of the
-// variants differ from the reference only by float summation order (conversions are exact / round to nearest
-// even in every variant).
+// Each has a scalar reference and AVX2 / AVX-512 variants chosen by active_isa() at the call; every variant
+// gives bit-identical results (conversions are exact / round to nearest even), because all follow one
+// canonical order of float operations (the spec a new port — NEON — must follow; vec.cpp is its executable
+// form; the kernels library is built with -ffp-contract=off, so only the fma written here are fused):
+//
+//   dot (dot_f16_f32, dot_f16_rows), per row, as float matmul weights (gemm_impl.h): 8 lanes over the row
+//     zero-padded to a multiple of 8, lane j: l_j = 0; l_j = fma(a[i], x[i], l_j) for i = j, j + 8, j + 16, ...
+//     in order; then the fixed tree l_j = l_j + l_{j+4} (j < 4), l_j = l_j + l_{j+2} (j < 2), result l_0 + l_1.
+//     (Of the SIMD-friendly orders tried on the fixture models — 8, 16 or 32 lanes, with or without fma, or
+//     sums in double — all pass; 8 lanes lands closest to llama.cpp's logits.)
+//   axpy (axpy_f16, axpy_f16_rows), per element: y[i] = fma(alpha[r], row_r[i], y[i]) for r = 0, 1, ... in
+//     order (one rounding per row).
 //
 //   f32_to_f16_row(x, y, n)     y[i] = half(x[i])                 (K/V into the cache)
 //   f16_to_f32_row(x, y, n)     y[i] = float(x[i])

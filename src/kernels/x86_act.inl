@@ -39,14 +39,17 @@ static void quantize_32(const float* x, void* act, int64_t n) {
     const float id = amax != 0 ? 127.0f / amax : 0.0f;
     __m256i isum;
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.qs + 32 * b), quantize32(x, _mm256_set1_ps(id), &isum));
-    const float sum = static_cast<float>(hsum_i32(isum));
+    const int isum_total = hsum_i32(isum);
+    const float sum = static_cast<float>(isum_total);
     g.d[b] = round_fp16(d);
+    g.sum[b] = isum_total;
     g.s[b] = kFp16MinSum ? round_fp16(d * sum) : g.d[b] * sum;
   }
   if (nb % 8) {  // zero the unused blocks of the last group
     block_q8_32x8& g = y[nb / 8];
     for (int b = static_cast<int>(nb % 8); b < 8; ++b) {
       g.d[b] = g.s[b] = 0;
+      g.sum[b] = 0;
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.qs + 32 * b), _mm256_setzero_si256());
     }
   }

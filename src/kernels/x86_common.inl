@@ -57,6 +57,7 @@ static inline __m256i madd_acc(__m256i acc, __m256i p, __m256i s) {
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 
+
 // ---- tiles ------------------------------------------------------------------------------------------------
 // A kernel K provides R (weight rows) and C (activation rows) per register tile and
 //   template <int R, int C> static void run(int64_t n, const uint8_t* w, size_t ws, const uint8_t* a, size_t as,

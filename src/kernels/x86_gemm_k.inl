@@ -4,15 +4,17 @@
 // are repeated) and 16 i16 mins mn, and is unpacked one half (128 values) at a time into 4 vectors of 32
 // unsigned bytes u (values 0..63, in activation order) — half a super-block keeps AVX2's 16 registers from
 // spilling — with x = d * sc[j] * u - dm * mn[j] (the offsets of Q3_K / Q6_K become mins of 4*sc / 32*sc,
-// exactly as in gemm_scalar.cpp). Then, per activation row:
+// exactly as in gemm_scalar.cpp). Then, per activation row, the exact integer sums (8 lanes each)
 //   isum = Σ_g madd(maddubs(u[g], q[g]), scale vector of g)     (vpmaddubsw: u < 64, no saturation)
 //   msum = madd(bsums, mn)
-//   Σ += d * da * isum - dm * da * msum
+// The float steps follow the canonical order of gemm_impl.h, for 4 outputs (4 rows of one token in decode,
+// one row of 4 tokens in prefill) at once: their isum and msum are reduced into one vector
+// [I0 M0 I1 M1 | I2 M2 I3 M3], multiplied by [d·da, dm·da] pairs, and v = (d·da)·I - (dm·da)·M of each output
+// is added to its accumulator lane (0, 2, 4, 6) in block order.
 
 struct WK {
   __m256i sc;  // 16 x i16
   __m256i mn;  // 16 x i16
-  float d, dm;
 };
 
 static inline __m256i mask8(int v) { return _mm256_set1_epi8(static_cast<char>(v)); }
@@ -36,8 +38,6 @@ static inline void k_scales(const block_q2_K& b, WK& k) {
   const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
   k.sc = _mm256_cvtepu8_epi16(_mm_and_si128(s, _mm_set1_epi8(15)));
   k.mn = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), _mm_set1_epi8(15)));
-  k.d = f16_to_f32(b.d);
-  k.dm = f16_to_f32(b.dmin);
 }
 static inline void k_half(const block_q2_K& b, int h, __m256i u[4]) {
   const __m256i q = load256(b.qs + 32 * h);
@@ -47,16 +47,15 @@ static inline void k_half(const block_q2_K& b, int h, __m256i u[4]) {
 
 // ---- Q3_K: 2 low bits + a high bit (value + 4), 6-bit scales - 32 ----
 static inline void k_scales(const block_q3_K& b, WK& k) {
-  uint32_t a[3];
-  std::memcpy(a, b.scales, 12);
-  const uint32_t lo = 0x0f0f0f0f, hi = 0x03030303;
-  const __m128i s = _mm_set_epi32(static_cast<int>(((a[1] >> 4) & lo) | (((a[2] >> 6) & hi) << 4)),
-                                  static_cast<int>(((a[0] >> 4) & lo) | (((a[2] >> 4) & hi) << 4)),
-                                  static_cast<int>((a[1] & lo) | (((a[2] >> 2) & hi) << 4)),
-                                  static_cast<int>((a[0] & lo) | ((a[2] & hi) << 4)));
+  // l[j] = low nibble (j < 8: of s[j], else the high nibble of s[j - 8]) | bits 2*(j/4).. of s[8 + j%4] << 4, all
+  // in vector registers (the decode kernel works on 8 rows at once: general registers are scarce there).
+  const __m128i s07 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.scales));
+  const __m128i lo = _mm_and_si128(_mm_unpacklo_epi64(s07, _mm_srli_epi16(s07, 4)), _mm_set1_epi8(15));
+  const __m128i s811 = _mm_shuffle_epi32(_mm_loadu_si32(b.scales + 8), 0);
+  const __m128i hi = _mm_and_si128(_mm_srlv_epi32(s811, _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+  const __m128i s = _mm_or_si128(lo, _mm_slli_epi16(hi, 4));
   k.sc = _mm256_cvtepi8_epi16(_mm_sub_epi8(s, _mm_set1_epi8(32)));
   k.mn = _mm256_slli_epi16(k.sc, 2);
-  k.d = k.dm = f16_to_f32(b.d);
 }
 static inline void k_half(const block_q3_K& b, int h, __m256i u[4]) {
   const __m256i hm = load256(b.hmask), q = load256(b.qs + 32 * h);
@@ -66,21 +65,19 @@ static inline void k_half(const block_q3_K& b, int h, __m256i u[4]) {
 
 // ---- Q4_K / Q5_K: 8 six-bit scales and mins, each repeated for the two halves of its 32 values ----
 static inline void k4_scales(const uint8_t* s12, WK& k) {
-  uint32_t a[3];
-  std::memcpy(a, s12, 12);
-  const uint32_t m6 = 0x3f3f3f3f, lo = 0x0f0f0f0f, hi = 0x03030303;
-  const __m128i sc = _mm_set_epi32(0, 0, static_cast<int>((a[2] & lo) | (((a[0] >> 6) & hi) << 4)),
-                                   static_cast<int>(a[0] & m6));
-  const __m128i mn = _mm_set_epi32(0, 0, static_cast<int>(((a[2] >> 4) & lo) | (((a[1] >> 6) & hi) << 4)),
-                                   static_cast<int>(a[1] & m6));
-  k.sc = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc, sc));
-  k.mn = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn));
+  // In 32-bit lanes a0 = s[0..3], a1 = s[4..7], a2 = s[8..11]:
+  //   sc = [a0 & 0x3f.., (a2 & 0x0f..) | ((a0 >> 6) & 0x03..) << 4],  mn = [a1 & 0x3f.., (a2 >> 4 & 0x0f..) | ((a1 >> 6) & 0x03..) << 4]
+  // all in vector registers (the decode kernel works on 8 rows at once: general registers are scarce there).
+  const __m128i v = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s12)), _mm_loadu_si32(s12 + 8));
+  const __m128i low6 = _mm_and_si128(v, _mm_set1_epi8(0x3f));                                  // lanes 0, 1
+  const __m128i a2 = _mm_srlv_epi32(_mm_shuffle_epi32(v, 0xaa), _mm_setr_epi32(0, 4, 0, 0));  // [a2, a2 >> 4]
+  const __m128i top = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), _mm_set1_epi8(3)), 4);
+  const __m128i high6 = _mm_or_si128(_mm_and_si128(a2, _mm_set1_epi8(15)), top);                // lanes 0, 1
+  const __m128i scm = _mm_unpacklo_epi32(low6, high6);  // bytes 0..7: sc[0..7], 8..15: mn[0..7]
+  k.sc = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(scm, scm));
+  k.mn = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(scm, scm));
 }
-static inline void k_scales(const block_q4_K& b, WK& k) {
-  k4_scales(b.scales, k);
-  k.d = f16_to_f32(b.d);
-  k.dm = f16_to_f32(b.dmin);
-}
+static inline void k_scales(const block_q4_K& b, WK& k) { k4_scales(b.scales, k); }
 static inline void k_half(const block_q4_K& b, int h, __m256i u[4]) {
 #pragma GCC unroll 2
   for (int c = 0; c < 2; ++c) {
@@ -89,11 +86,7 @@ static inline void k_half(const block_q4_K& b, int h, __m256i u[4]) {
     u[2 * c + 1] = bits(q, 4, 15);
   }
 }
-static inline void k_scales(const block_q5_K& b, WK& k) {
-  k4_scales(b.scales, k);
-  k.d = f16_to_f32(b.d);
-  k.dm = f16_to_f32(b.dmin);
-}
+static inline void k_scales(const block_q5_K& b, WK& k) { k4_scales(b.scales, k); }
 static inline void k_half(const block_q5_K& b, int h, __m256i u[4]) {
   const __m256i hm = load256(b.qh);
 #pragma GCC unroll 2
@@ -109,7 +102,6 @@ static inline void k_half(const block_q5_K& b, int h, __m256i u[4]) {
 static inline void k_scales(const block_q6_K& b, WK& k) {
   k.sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
   k.mn = _mm256_slli_epi16(k.sc, 5);
-  k.d = k.dm = f16_to_f32(b.d);
 }
 static inline void k_half(const block_q6_K& b, int h, __m256i u[4]) {
   const __m256i l0 = load256(b.ql + 64 * h), l1 = load256(b.ql + 64 * h + 32), hq = load256(b.qh + 32 * h);
@@ -130,57 +122,169 @@ static inline void half_scales(__m256i sc, int h, __m256i out[4]) {
   }
 }
 
+// d (low half) and dm (high half) of a super-block as two f16 in one 32-bit word.
+static inline uint32_t k_dpair(const block_q2_K& b) { return b.d | static_cast<uint32_t>(b.dmin) << 16; }
+static inline uint32_t k_dpair(const block_q3_K& b) { return b.d | static_cast<uint32_t>(b.d) << 16; }
+static inline uint32_t k_dpair(const block_q4_K& b) { return b.d | static_cast<uint32_t>(b.dmin) << 16; }
+static inline uint32_t k_dpair(const block_q5_K& b) { return b.d | static_cast<uint32_t>(b.dmin) << 16; }
+static inline uint32_t k_dpair(const block_q6_K& b) { return b.d | static_cast<uint32_t>(b.d) << 16; }
+
 template <class B>
 struct KKernel {
-  static constexpr int R = 1;
-  static constexpr int C = 4;  // bound by the multiply pipes (2 per 32 MACs), not by the unpacking, at 4
-  // Q3_K and Q6_K store an offset, not a min: their "min" uses d itself.
-  static constexpr bool kOffset = __is_same(B, block_q3_K) || __is_same(B, block_q6_K);
+  // Prefill: C activation rows per pass against kPrefillRows weight rows (8 outputs: two vectors of 4). 8 × 1
+  // measured best (AVX2 +10 %, AVX-512 +5 % over 4 × 2): each super-block unpacked once for 8 tokens.
+  static constexpr int C = 8;
+  static constexpr int kPrefillRows = 8 / C;
 
-  template <int Rr, int Cc>
-  static void run(int64_t n, const uint8_t* w, size_t, const uint8_t* a, size_t as, float* y, size_t ldy) {
-    static_assert(Rr == 1);
-    const auto* wb = reinterpret_cast<const B*>(w);
-    const block_q8_K* ab[Cc];
+  // Super-block wb against super-block i of Cc activation rows: hv[c] = hadd(isum_c, msum_c).
+  template <int Cc>
+  static inline __attribute__((always_inline)) void row_sums(const B& wb, const block_q8_K* const* ab, int64_t i,
+                                                             __m256i* hv) {
+    WK k;
+    k_scales(wb, k);
+    __m256i isum[Cc];
 #pragma GCC unroll 8
-    for (int c = 0; c < Cc; ++c) ab[c] = reinterpret_cast<const block_q8_K*>(a + c * as);
-    __m256 acc[Cc];
-#pragma GCC unroll 8
-    for (int c = 0; c < Cc; ++c) acc[c] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK_K; ++i) {
-      WK k;
-      k_scales(wb[i], k);
-      __m256i isum[Cc];
-#pragma GCC unroll 8
-      for (int c = 0; c < Cc; ++c) isum[c] = _mm256_setzero_si256();
+    for (int c = 0; c < Cc; ++c) isum[c] = _mm256_setzero_si256();
 #pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h) {
-        __m256i u[4], gs[4];
-        k_half(wb[i], h, u);
-        half_scales(k.sc, h, gs);
-#pragma GCC unroll 8
-        for (int c = 0; c < Cc; ++c) {
-          const int8_t* q = ab[c][i].qs + 128 * h;
-          // two chains (even / odd groups) to halve the dependent vpdpwssd latency
-          const __m256i s0 = madd_acc(isum[c], _mm256_maddubs_epi16(u[0], load256(q)), gs[0]);
-          const __m256i s1 = _mm256_madd_epi16(_mm256_maddubs_epi16(u[1], load256(q + 32)), gs[1]);
-          isum[c] = _mm256_add_epi32(madd_acc(s0, _mm256_maddubs_epi16(u[2], load256(q + 64)), gs[2]),
-                                     madd_acc(s1, _mm256_maddubs_epi16(u[3], load256(q + 96)), gs[3]));
-        }
-      }
+    for (int h = 0; h < 2; ++h) {
+      __m256i u[4], gs[4];
+      k_half(wb, h, u);
+      half_scales(k.sc, h, gs);
 #pragma GCC unroll 8
       for (int c = 0; c < Cc; ++c) {
-        const block_q8_K& q = ab[c][i];
-        const __m256i msum = _mm256_madd_epi16(load256(q.bsums), k.mn);
-        if constexpr (kOffset) {  // dm == d: subtract the offset in integers
-          acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(isum[c], msum)), _mm256_set1_ps(k.d * q.d), acc[c]);
-        } else {
-          acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_set1_ps(k.d * q.d), acc[c]);
-          acc[c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(k.dm * q.d), acc[c]);
-        }
+        const int8_t* q = ab[c][i].qs + 128 * h;
+        // two chains (even / odd groups) to halve the dependent vpdpwssd latency
+        const __m256i s0 = madd_acc(isum[c], _mm256_maddubs_epi16(u[0], load256(q)), gs[0]);
+        const __m256i s1 = _mm256_madd_epi16(_mm256_maddubs_epi16(u[1], load256(q + 32)), gs[1]);
+        isum[c] = _mm256_add_epi32(madd_acc(s0, _mm256_maddubs_epi16(u[2], load256(q + 64)), gs[2]),
+                                   madd_acc(s1, _mm256_maddubs_epi16(u[3], load256(q + 96)), gs[3]));
       }
     }
 #pragma GCC unroll 8
-    for (int c = 0; c < Cc; ++c) y[c * ldy] = hsum(acc[c]);
+    for (int c = 0; c < Cc; ++c) {
+      const __m256i msum = _mm256_madd_epi16(load256(ab[c][i].bsums), k.mn);
+      hv[c] = _mm256_hadd_epi32(isum[c], msum);
+    }
+  }
+
+  // Outputs o = r * Cc + c (Rr * Cc <= 8) of rows w[r] and activation rows ab[c]: out[o]. dav (Cc > 1, or null):
+  // per block, 2 * C floats [da0 da0 da1 da1 ...] of the activation rows, built once per group of them.
+  // Outputs 4h..4h+3 share one vector [I M I M | I M I M] (h < 2): two groups give the out-of-order core two
+  // independent chains of reductions and float steps per block.
+  template <int Rr, int Cc>
+  static void run(int64_t n, const B* const* w, const block_q8_K* const* ab, float* out, const float* dav) {
+    static_assert(Rr * Cc <= 8 && (Cc == 1 || Cc == 2 || Cc == 4 || Rr == 1));
+    constexpr int H = (Rr * Cc + 3) / 4;
+    __m256 acc[H];
+#pragma GCC unroll 2
+    for (int h = 0; h < H; ++h) acc[h] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; ++i) {
+      __m256i hv[4 * H];
+#pragma GCC unroll 8
+      for (int r = 0; r < Rr; ++r) row_sums<Cc>(w[r][i], ab, i, hv + r * Cc);
+#pragma GCC unroll 8
+      for (int o = Rr * Cc; o < 4 * H; ++o) hv[o] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+      for (int h = 0; h < H; ++h) {
+        const __m256i x = _mm256_hadd_epi32(hv[4 * h], hv[4 * h + 1]), z = _mm256_hadd_epi32(hv[4 * h + 2], hv[4 * h + 3]);
+        const __m256i t = _mm256_add_epi32(_mm256_permute2x128_si256(x, z, 0x20), _mm256_permute2x128_si256(x, z, 0x31));
+        // [d, dm] of each output's weight row, and [da, da] of its activation row
+        __m256 dv, av;
+        if constexpr (Rr == 1 || Cc == 4) {
+          dv = _mm256_cvtph_ps(_mm_set1_epi32(static_cast<int>(k_dpair(w[Rr == 1 ? 0 : h][i]))));
+        } else {
+          uint32_t p[4];
+#pragma GCC unroll 4
+          for (int k = 0; k < 4; ++k) p[k] = k_dpair(w[min_int((4 * h + k) / Cc, Rr - 1)][i]);
+          dv = _mm256_cvtph_ps(_mm_setr_epi32(static_cast<int>(p[0]), static_cast<int>(p[1]), static_cast<int>(p[2]),
+                                              static_cast<int>(p[3])));
+        }
+        if constexpr (Cc == 1) {
+          av = _mm256_set1_ps(ab[0][i].d);
+        } else {
+          const int c0 = Cc > 4 ? 4 * h : 0;  // the group's first activation row
+          if (dav) {
+            av = _mm256_load_ps(dav + i * 2 * C + 2 * c0);
+          } else {
+            float da[4] = {};
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; ++k) da[k] = c0 + k < Cc ? ab[c0 + k][i].d : 0.0f;
+            av = _mm256_setr_ps(da[0], da[0], da[1], da[1], da[2], da[2], da[3], da[3]);
+          }
+          if constexpr (Cc == 2) av = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(av), 0x44));
+        }
+        const __m256 pr = _mm256_mul_ps(_mm256_mul_ps(dv, av), _mm256_cvtepi32_ps(t));  // (d·da)·I, (dm·da)·M
+        acc[h] = _mm256_add_ps(acc[h], _mm256_sub_ps(pr, _mm256_movehdup_ps(pr)));
+      }
+    }
+    float lanes[8 * H];
+#pragma GCC unroll 2
+    for (int h = 0; h < H; ++h) _mm256_storeu_ps(lanes + 8 * h, acc[h]);
+#pragma GCC unroll 8
+    for (int o = 0; o < Rr * Cc; ++o) out[o] = lanes[2 * o];
+  }
+
+  static void tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* y,
+                   size_t ldy) {
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* ab = static_cast<const uint8_t*>(a);
+    auto row = [&](int r) { return reinterpret_cast<const B*>(wb + r * ws); };
+    float out[8];
+    if (nc == 1) {
+      // Decode: 8 weight rows at a time, taken from 8 eighths of the tile (rows k*q + j, k < 8, j < q) so that
+      // each lane reads one long sequential stream (the hardware prefetchers follow 8 of those; 8 adjacent
+      // rows would be 8 short streams restarting every group). Past the tile's end a lane repeats its last row.
+      const block_q8_K* a0[1] = {reinterpret_cast<const block_q8_K*>(ab)};
+      const int q = (nr + 7) / 8;
+      for (int j = 0; j < q; ++j) {
+        const B* wr[8];
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) wr[k] = row(min_int(k * q + j, nr - 1));
+        run<8, 1>(n, wr, a0, out, nullptr);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k)
+          if (k * q + j < nr) y[k * q + j] = out[k];
+      }
+      return;
+    }
+    // Prefill: C activation rows (kept in L1) against the weight rows (streamed from L2), 8 outputs at a time.
+    constexpr int64_t kMaxBlocks = 128;  // rows up to 32768 values get their da vectors precomputed
+    const int64_t nb = n / QK_K;
+    alignas(32) float dav[kMaxBlocks * 2 * C];
+    for (int c0 = 0; c0 < nc; c0 += C) {
+      const int cc = min_int(C, nc - c0);
+      const block_q8_K* ac[C];
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) ac[c] = reinterpret_cast<const block_q8_K*>(ab + min_int(c0 + c, nc - 1) * as);
+      if (nb <= kMaxBlocks) {
+        for (int64_t i = 0; i < nb; ++i)
+          for (int c = 0; c < C; ++c) dav[i * 2 * C + 2 * c] = dav[i * 2 * C + 2 * c + 1] = ac[c][i].d;
+      }
+      const float* da = nb <= kMaxBlocks ? dav : nullptr;
+      for (int r = 0; r < nr; r += kPrefillRows) {
+        const B* wr[kPrefillRows];
+#pragma GCC unroll 2
+        for (int k = 0; k < kPrefillRows; ++k) wr[k] = row(min_int(r + k, nr - 1));
+        const int rr = min_int(kPrefillRows, nr - r);
+        switch (cc) {
+          case 1: run<kPrefillRows, 1>(n, wr, ac, out, nullptr); break;
+          case 2: run<kPrefillRows, 2>(n, wr, ac, out, da); break;
+          case 4: run<kPrefillRows, 4>(n, wr, ac, out, da); break;
+          case 8: if constexpr (C == 8) run<1, 8>(n, wr, ac, out, da); break;
+          default:  // 3, 5, 6, 7: one row at a time
+            for (int k = 0; k < rr; ++k) {
+              switch (cc) {
+                case 3: run<1, 3>(n, wr + k, ac, out + k * cc, da); break;
+                case 5: if constexpr (C >= 5) run<1, 5>(n, wr + k, ac, out + k * cc, da); break;
+                case 6: if constexpr (C >= 6) run<1, 6>(n, wr + k, ac, out + k * cc, da); break;
+                default: if constexpr (C >= 7) run<1, 7>(n, wr + k, ac, out + k * cc, da); break;
+              }
+            }
+            break;
+        }
+        for (int k = 0; k < rr; ++k)
+          for (int c = 0; c < cc; ++c) y[(c0 + c) * ldy + r + k] = out[k * cc + c];
+      }
+    }
   }
 };

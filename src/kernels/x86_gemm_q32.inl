@@ -1,12 +1,14 @@
 // x86 dot products of the 32-value block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) with block_q8_32x8
-// activations. Each weight block is unpacked once into 32 bytes u (x = d * u + bias, as in gemm_scalar.cpp)
-// and multiplied with C activation rows: Σ = d * da * Σ u*q + bias * s.
-//  - several tokens (prefill): 8 blocks at a time; their 8 integer sums are reduced into one vector (lane b =
-//    block b) so that the scales d * da and the bias terms of 8 blocks take one convert and two FMAs, instead
-//    of a convert, a broadcast, a multiply and two FMAs per block and token;
-//  - one token (decode): block by block, the unpacking dominates there.
-// Without VNNI, Q8_0 and IQ4_NL keep signed values (kSigned) for the sign trick; with VNNI every type is
-// unsigned (u = q + 128 for those two) and vpdpbusd takes it directly.
+// activations, in the canonical order of gemm_impl.h: per block, v = ((d * da) * float(isum)) + bias * s with
+// the exact integer isum = Σ u*q, added to the output in block order.
+//
+// The vector lanes are 8 weight rows: block i of 8 rows is unpacked into 8 × 32 bytes u and multiplied with
+// block i of each of C activation rows; the 8 integer sums of one activation row are reduced into one vector
+// (lane r = row r), so that the float steps — d*da, · isum, bias · s, +, and the accumulation — run on 8
+// outputs at once, each lane exactly the scalar sequence.
+// Without VNNI, Q8_0 and IQ4_NL keep signed values (kSigned) for the sign trick and add 128 * Σq (stored with
+// the activations) to get the canonical Σ (value + 128) * q; with VNNI every type is unsigned (u = q + 128 for
+// those two) and vpdpbusd takes it directly.
 
 // 32 nibbles as bytes 0..15 = low nibbles, 16..31 = high nibbles.
 static inline __m256i nibbles32(const uint8_t* qs) {
@@ -28,10 +30,11 @@ static inline __m256i fifth_bits(const uint8_t* qh) {
 template <class B>
 struct Q32;
 
+// kOffset: bias = kOffset * d (exact), unless kMin (bias = m).
 template <>
 struct Q32<block_q4_0> {
   static constexpr bool kSigned = false, kMin = false;
-  static constexpr float kOffset = -8;  // bias = kOffset * d (kMin: bias = m)
+  static constexpr float kOffset = -8;
   static __m256i values(const block_q4_0& b) { return nibbles32(b.qs); }
 };
 template <>
@@ -55,24 +58,23 @@ struct Q32<block_q5_1> {
 template <>
 struct Q32<block_q8_0> {
   static constexpr bool kMin = false;
+  static constexpr float kOffset = -128;  // canonical u = q + 128
 #if PRIMA_VNNI
   static constexpr bool kSigned = false;
-  static constexpr float kOffset = -128;  // u = q + 128
   static __m256i values(const block_q8_0& b) {
     return _mm256_xor_si256(load256(b.qs), _mm256_set1_epi8(static_cast<char>(0x80)));
   }
 #else
   static constexpr bool kSigned = true;
-  static constexpr float kOffset = 0;
   static __m256i values(const block_q8_0& b) { return load256(b.qs); }
 #endif
 };
 template <>
 struct Q32<block_iq4_nl> {
   static constexpr bool kMin = false;
+  static constexpr float kOffset = -128;  // canonical u = codebook value + 128
 #if PRIMA_VNNI
   static constexpr bool kSigned = false;
-  static constexpr float kOffset = -128;  // u = codebook value + 128
   static __m256i values(const block_iq4_nl& b) {
     const __m256i table = _mm256_setr_epi8(1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15,
                                            1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15);
@@ -80,7 +82,6 @@ struct Q32<block_iq4_nl> {
   }
 #else
   static constexpr bool kSigned = true;
-  static constexpr float kOffset = 0;
   static __m256i values(const block_iq4_nl& b) {
     const __m256i table = _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
                                            -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
@@ -94,105 +95,102 @@ static inline __m256i q32_dot(__m256i u, const int8_t* q) {
   return Q32<B>::kSigned ? dot_s8s8(u, load256(q)) : dot_u8s8(u, load256(q));
 }
 
-template <class B>
-static inline float q32_bias(const B& b, float d) {
-  if constexpr (Q32<B>::kMin) {
-    return f16_to_f32(b.m);
-  } else {
-    return Q32<B>::kOffset * d;
-  }
-}
-
-// [b0 b1 ... b7]: the totals of 8 vectors of 8 i32.
+// [t0 t1 ... t7]: the totals of 8 vectors of 8 i32.
 static inline __m256i reduce8(const __m256i (&v)[8]) {
   const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
   const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
-  const __m256i lo = _mm256_hadd_epi32(h01, h23), hi = _mm256_hadd_epi32(h45, h67);  // [b0..b3 | b0..b3] halves
+  const __m256i lo = _mm256_hadd_epi32(h01, h23), hi = _mm256_hadd_epi32(h45, h67);  // [t0..t3 | t0..t3] halves
   return _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31));
 }
 
-#define PRIMA_F16X8(b, f)                                                                                        \
-  _mm256_cvtph_ps(_mm_setr_epi16(static_cast<short>(b[0].f), static_cast<short>(b[1].f), static_cast<short>(b[2].f), \
-                                 static_cast<short>(b[3].f), static_cast<short>(b[4].f), static_cast<short>(b[5].f), \
-                                 static_cast<short>(b[6].f), static_cast<short>(b[7].f)))
-
-// 8 weight blocks against one group of 8 activation blocks of each of Cc rows.
-template <class B, int Cc>
-static inline __attribute__((always_inline)) void q32_group(const B* wb, const block_q8_32x8* const (&ag)[Cc],
-                                                            int64_t gi, __m256 (&acc)[Cc], __m256 (&bacc)[Cc]) {
-  __m256i u[8];
-#pragma GCC unroll 8
-  for (int b = 0; b < 8; ++b) u[b] = Q32<B>::values(wb[b]);
-  const __m256 dw = PRIMA_F16X8(wb, d);
-  __m256 bw = _mm256_setzero_ps();
-  if constexpr (Q32<B>::kMin) {
-    bw = PRIMA_F16X8(wb, m);
-  } else {
-    bw = _mm256_mul_ps(dw, _mm256_set1_ps(Q32<B>::kOffset));
-  }
-#pragma GCC unroll 8
-  for (int c = 0; c < Cc; ++c) {
-    const block_q8_32x8& g = ag[c][gi];
-    __m256i dp[8];
-#pragma GCC unroll 8
-    for (int b = 0; b < 8; ++b) dp[b] = q32_dot<B>(u[b], g.qs + 32 * b);
-    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(reduce8(dp)), _mm256_mul_ps(dw, _mm256_loadu_ps(g.d)), acc[c]);
-    if constexpr (Q32<B>::kMin || Q32<B>::kOffset != 0) bacc[c] = _mm256_fmadd_ps(bw, _mm256_loadu_ps(g.s), bacc[c]);
-  }
-}
-
-// One weight block against block b of one activation group of each of Cc rows.
-template <class B, int Cc>
-static inline __attribute__((always_inline)) void q32_block(const B& wb, const block_q8_32x8* const (&ag)[Cc],
-                                                            int64_t gi, int b, __m256 (&acc)[Cc], float (&bacc)[Cc]) {
-  const __m256i u = Q32<B>::values(wb);
-  const float d = f16_to_f32(wb.d), bias = q32_bias(wb, d);
-#pragma GCC unroll 8
-  for (int c = 0; c < Cc; ++c) {
-    const block_q8_32x8& g = ag[c][gi];
-    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q32_dot<B>(u, g.qs + 32 * b)), _mm256_set1_ps(d * g.d[b]), acc[c]);
-    bacc[c] += bias * g.s[b];
-  }
-}
+// The f16 field f of block i of the 8 rows, as 8 floats.
+#define PRIMA_F16_ROWS(w, i, f)                                                                               \
+  _mm256_cvtph_ps(_mm_setr_epi16(static_cast<short>(w[0][i].f), static_cast<short>(w[1][i].f),                \
+                                 static_cast<short>(w[2][i].f), static_cast<short>(w[3][i].f),                \
+                                 static_cast<short>(w[4][i].f), static_cast<short>(w[5][i].f),                \
+                                 static_cast<short>(w[6][i].f), static_cast<short>(w[7][i].f)))
 
 template <class B>
 struct Q32Kernel {
-  static constexpr int R = 1;
-  static constexpr int C = 4;
+  // Activation rows per pass: more of them spread the unpacking of the 8 weight blocks (measured best on Zen 4;
+  // AVX2 gains even from spilling the unpacked blocks to the stack).
+#if defined(__AVX512F__)
+  static constexpr int C = 6;
+#else
+  static constexpr int C = 8;
+#endif
 
-  template <int Rr, int Cc>
-  static void run(int64_t n, const uint8_t* w, size_t, const uint8_t* a, size_t as, float* y, size_t ldy) {
-    static_assert(Rr == 1);
-    const auto* wb = reinterpret_cast<const B*>(w);
-    const block_q8_32x8* ag[Cc];
+  // out[c][r] = Σ_i v_i of rows w[r] (r < 8) and activation rows ag[c] (c < Cc).
+  template <int Cc>
+  static void run(int64_t n, const B* const (&w)[8], const block_q8_32x8* const* ag, float (*out)[8]) {
+    __m256 acc[Cc];
 #pragma GCC unroll 8
-    for (int c = 0; c < Cc; ++c) ag[c] = reinterpret_cast<const block_q8_32x8*>(a + c * as);
+    for (int c = 0; c < Cc; ++c) acc[c] = _mm256_setzero_ps();
     const int64_t nb = n / 32;
-    int64_t i = 0;
-    __m256 acc0[Cc], acc1[Cc], vbacc[Cc];
-    float bacc0[Cc], bacc1[Cc];
+    for (int64_t i = 0; i < nb; ++i) {
+      const int64_t gi = i / 8;
+      const int b = static_cast<int>(i % 8);
+      __m256i u[8];
 #pragma GCC unroll 8
-    for (int c = 0; c < Cc; ++c) {
-      acc0[c] = acc1[c] = vbacc[c] = _mm256_setzero_ps();
-      bacc0[c] = bacc1[c] = 0;
-    }
-    if constexpr (Cc > 1) {
-      for (; i + 8 <= nb; i += 8) q32_group(wb + i, ag, i / 8, acc0, vbacc);
-    } else {
-      // Block by block, two sets of accumulators (even / odd blocks) so that FMA latency does not bound decode.
-      for (; i + 8 <= nb; i += 8) {
+      for (int r = 0; r < 8; ++r) u[r] = Q32<B>::values(w[r][i]);
+      const __m256 dw = PRIMA_F16_ROWS(w, i, d);
+      __m256 bw;
+      if constexpr (Q32<B>::kMin) {
+        bw = PRIMA_F16_ROWS(w, i, m);
+      } else {
+        bw = _mm256_mul_ps(dw, _mm256_set1_ps(Q32<B>::kOffset));  // exact
+      }
 #pragma GCC unroll 8
-        for (int b = 0; b < 8; b += 2) {
-          q32_block(wb[i + b], ag, i / 8, b, acc0, bacc0);
-          q32_block(wb[i + b + 1], ag, i / 8, b + 1, acc1, bacc1);
-        }
+      for (int c = 0; c < Cc; ++c) {
+        const block_q8_32x8& g = ag[c][gi];
+        __m256i dp[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; ++r) dp[r] = q32_dot<B>(u[r], g.qs + 32 * b);
+        __m256i isum = reduce8(dp);
+        if constexpr (Q32<B>::kSigned) isum = _mm256_add_epi32(isum, _mm256_set1_epi32(128 * g.sum[b]));
+        const __m256 dd = _mm256_mul_ps(dw, _mm256_set1_ps(g.d[b]));
+        const __m256 v = _mm256_add_ps(_mm256_mul_ps(dd, _mm256_cvtepi32_ps(isum)), _mm256_mul_ps(bw, _mm256_set1_ps(g.s[b])));
+        acc[c] = _mm256_add_ps(acc[c], v);
       }
     }
-    for (; i < nb; ++i) q32_block(wb[i], ag, i / 8, static_cast<int>(i % 8), acc0, bacc0);
 #pragma GCC unroll 8
-    for (int c = 0; c < Cc; ++c)
-      y[c * ldy] = hsum(_mm256_add_ps(_mm256_add_ps(acc0[c], acc1[c]), vbacc[c])) + bacc0[c] + bacc1[c];
+    for (int c = 0; c < Cc; ++c) _mm256_storeu_ps(out[c], acc[c]);
+  }
+
+  // 8 weight rows at a time, taken from 8 eighths of the tile (rows k*q + j, k < 8, j < q), so that in decode
+  // each lane reads one long sequential stream (the hardware prefetchers follow 8 of those; 8 adjacent rows
+  // would be 8 short streams restarting every group). Past the tile's end a lane repeats its last row.
+  static void tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* y,
+                   size_t ldy) {
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* ab = static_cast<const uint8_t*>(a);
+    const int q = (nr + 7) / 8;
+    float out[C][8];
+    for (int j = 0; j < q; ++j) {
+      const B* wr[8];
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) wr[k] = reinterpret_cast<const B*>(wb + min_int(k * q + j, nr - 1) * ws);
+      for (int c0 = 0; c0 < nc; c0 += C) {
+        const int cc = min_int(C, nc - c0);
+        const block_q8_32x8* ag[C];
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) ag[c] = reinterpret_cast<const block_q8_32x8*>(ab + min_int(c0 + c, nc - 1) * as);
+        switch (cc) {
+          case 1: run<1>(n, wr, ag, out); break;
+          case 2: if constexpr (C >= 2) run<2>(n, wr, ag, out); break;
+          case 3: if constexpr (C >= 3) run<3>(n, wr, ag, out); break;
+          case 4: if constexpr (C >= 4) run<4>(n, wr, ag, out); break;
+          case 5: if constexpr (C >= 5) run<5>(n, wr, ag, out); break;
+          case 6: if constexpr (C >= 6) run<6>(n, wr, ag, out); break;
+          case 7: if constexpr (C >= 7) run<7>(n, wr, ag, out); break;
+          default: if constexpr (C >= 8) run<8>(n, wr, ag, out); break;
+        }
+        for (int c = 0; c < cc; ++c)
+          for (int k = 0; k < 8; ++k)
+            if (k * q + j < nr) y[(c0 + c) * ldy + k * q + j] = out[c][k];
+      }
+    }
   }
 };
 
-#undef PRIMA_F16X8
+#undef PRIMA_F16_ROWS

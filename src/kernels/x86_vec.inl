@@ -12,24 +12,36 @@ static void f16_to_f32_x86(const uint16_t* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] = f16_to_f32(x[i]);
 }
 
-static inline float dot_row(const uint16_t* a, const float* x, int64_t n) {
-  VF s0 = vf_zero(), s1 = vf_zero();
+// The canonical 8 fma lanes and reduction tree of vec.h (L8 of x86_vf.inl), K rows at a time so that their
+// dependent fma chains overlap.
+template <int K>
+static inline void dot_rows_k(const uint16_t* rows, size_t stride, const float* x, int64_t n, float* out) {
+  __m256 acc[K];
+#pragma GCC unroll 4
+  for (int k = 0; k < K; ++k) acc[k] = _mm256_setzero_ps();
   int64_t i = 0;
-  for (; i + 2 * kVF <= n; i += 2 * kVF) {
-    s0 = vf_fma(vf_load(F16W{}, a + i), vf_load(F32W{}, x + i), s0);
-    s1 = vf_fma(vf_load(F16W{}, a + i + kVF), vf_load(F32W{}, x + i + kVF), s1);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+#pragma GCC unroll 4
+    for (int k = 0; k < K; ++k) acc[k] = _mm256_fmadd_ps(l8_load(F16W{}, rows + k * stride + i), xv, acc[k]);
   }
-  for (; i + kVF <= n; i += kVF) s0 = vf_fma(vf_load(F16W{}, a + i), vf_load(F32W{}, x + i), s0);
-  float s = vf_sum(s0) + vf_sum(s1);
-  for (; i < n; ++i) s += f16_to_f32(a[i]) * x[i];
-  return s;
+  if (i < n) {
+    const int part = static_cast<int>(n - i);
+    const __m256 xv = l8_load_part(F32W{}, x + i, part);
+#pragma GCC unroll 4
+    for (int k = 0; k < K; ++k) acc[k] = _mm256_fmadd_ps(l8_load_part(F16W{}, rows + k * stride + i, part), xv, acc[k]);
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < K; ++k) out[k] = l8_sum(acc[k]);
 }
 
 static void dot_rows_x86(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
-  for (int64_t r = 0; r < n_rows; ++r) out[r] = dot_row(rows + r * stride, x, n);
+  int64_t r = 0;
+  for (; r + 4 <= n_rows; r += 4) dot_rows_k<4>(rows + r * stride, stride, x, n, out + r);
+  for (; r < n_rows; ++r) dot_rows_k<1>(rows + r * stride, stride, x, n, out + r);
 }
 
-// y += Σ alpha[r] * row r, four rows per pass over y.
+// y[i] = fma(alpha[r], row r [i], y[i]) for r in order (vec.h), four rows per pass over y.
 static void axpy_rows_x86(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y) {
   int64_t r = 0;
   for (; r + 4 <= n_rows; r += 4) {
@@ -46,10 +58,12 @@ static void axpy_rows_x86(const uint16_t* rows, size_t stride, int64_t n_rows, c
       vf_store(y + i, v);
     }
     for (; i < n; ++i) {
-      y[i] += alpha[r] * f16_to_f32(a0[i]);
-      y[i] += alpha[r + 1] * f16_to_f32(a1[i]);
-      y[i] += alpha[r + 2] * f16_to_f32(a2[i]);
-      y[i] += alpha[r + 3] * f16_to_f32(a3[i]);
+      float v = y[i];
+      v = __builtin_fmaf(alpha[r], f16_to_f32(a0[i]), v);
+      v = __builtin_fmaf(alpha[r + 1], f16_to_f32(a1[i]), v);
+      v = __builtin_fmaf(alpha[r + 2], f16_to_f32(a2[i]), v);
+      v = __builtin_fmaf(alpha[r + 3], f16_to_f32(a3[i]), v);
+      y[i] = v;
     }
   }
   for (; r < n_rows; ++r) {
@@ -57,6 +71,6 @@ static void axpy_rows_x86(const uint16_t* rows, size_t stride, int64_t n_rows, c
     const VF w = vf_set1(alpha[r]);
     int64_t i = 0;
     for (; i + kVF <= n; i += kVF) vf_store(y + i, vf_fma(vf_load(F16W{}, a + i), w, vf_load(F32W{}, y + i)));
-    for (; i < n; ++i) y[i] += alpha[r] * f16_to_f32(a[i]);
+    for (; i < n; ++i) y[i] = __builtin_fmaf(alpha[r], f16_to_f32(a[i]), y[i]);
   }
 }

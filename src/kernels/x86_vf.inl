@@ -1,6 +1,7 @@
-// x86 float vectors of the widest useful size: 16-wide zmm with AVX-512, 8-wide ymm with AVX2; loads that
-// convert F16 / BF16 storage to f32. Tags F32W / F16W / BF16W name the storage type (F16 and BF16 are both
-// uint16_t).
+// x86 float vectors of the widest useful size for element-wise work (conversions, axpy): 16-wide zmm with
+// AVX-512, 8-wide ymm with AVX2; loads that convert F16 / BF16 storage to f32. Tags F32W / F16W / BF16W name
+// the storage type (F16 and BF16 are both uint16_t). L8: the 8 canonical fma lanes of a float dot product
+// (gemm_impl.h), one ymm on both.
 
 struct F32W {
   using T = float;
@@ -12,22 +13,10 @@ struct BF16W {
   using T = uint16_t;
 };
 
-static inline float bf16_bits_to_f32(uint16_t h) {
-  const uint32_t u = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-static inline float scalar_to_f32(F32W, float v) { return v; }
-static inline float scalar_to_f32(F16W, uint16_t v) { return f16_to_f32(v); }
-static inline float scalar_to_f32(BF16W, uint16_t v) { return bf16_bits_to_f32(v); }
-
 #if defined(__AVX512F__)
 using VF = __m512;
 constexpr int kVF = 16;
-static inline VF vf_zero() { return _mm512_setzero_ps(); }
 static inline VF vf_fma(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
-static inline float vf_sum(VF v) { return _mm512_reduce_add_ps(v); }
 static inline VF vf_load(F32W, const float* p) { return _mm512_loadu_ps(p); }
 static inline VF vf_load(F16W, const uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
@@ -39,9 +28,7 @@ static inline VF vf_load(BF16W, const uint16_t* p) {
 #else
 using VF = __m256;
 constexpr int kVF = 8;
-static inline VF vf_zero() { return _mm256_setzero_ps(); }
 static inline VF vf_fma(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
-static inline float vf_sum(VF v) { return hsum(v); }
 static inline VF vf_load(F32W, const float* p) { return _mm256_loadu_ps(p); }
 static inline VF vf_load(F16W, const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
@@ -73,3 +60,35 @@ static inline VF vf_set1(float v) {
 #endif
 }
 static inline uint16_t f32_to_f16_bits(float v) { return _cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT); }
+
+// ---- L8: the 8 canonical fma lanes of a float dot product (gemm_impl.h, vec.h): lane j takes values j, j + 8,
+// j + 16, ... zero-padded at the end; one ymm with AVX2 and AVX-512 alike ------------------------------------
+static inline __m256 l8_load(F32W, const float* p) { return _mm256_loadu_ps(p); }
+static inline __m256 l8_load(F16W, const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+static inline __m256 l8_load(BF16W, const uint16_t* p) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+}
+// The first n < 8 values at p, zeros after them; nothing past p + n is read.
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+static inline __m256 l8_load_part(F32W, const float* p, int n) {
+  return _mm256_maskz_loadu_ps(static_cast<__mmask8>((1u << n) - 1), p);
+}
+static inline __m256 l8_load_part(F16W, const uint16_t* p, int n) {
+  return _mm256_cvtph_ps(_mm_maskz_loadu_epi16(static_cast<__mmask8>((1u << n) - 1), p));
+}
+static inline __m256 l8_load_part(BF16W, const uint16_t* p, int n) {
+  const __m128i h = _mm_maskz_loadu_epi16(static_cast<__mmask8>((1u << n) - 1), p);
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+#else
+template <class W>
+static inline __m256 l8_load_part(W, const typename W::T* p, int n) {
+  typename W::T buf[8] = {};
+  std::memcpy(buf, p, static_cast<size_t>(n) * sizeof(buf[0]));
+  return l8_load(W{}, buf);
+}
+#endif
+// The canonical tree: l_j + l_{j+4}, l_j + l_{j+2}, l_0 + l_1 (hsum of x86_common.inl).
+static inline float l8_sum(__m256 v) { return hsum(v); }

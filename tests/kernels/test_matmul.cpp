@@ -1,9 +1,11 @@
 // matmul for every type and every instruction set available here, against two references:
 //  - exact: a double-precision product of the dequantized weights with the dequantized *activations* (x after
-//    the activation format's reference quantizer): only float summation order may differ (tight tolerance);
+//    the activation format's reference quantizer): only float rounding may differ (tight tolerance);
 //  - naive: the same with the original f32 x: bounded by the 8-bit activation error.
-// Plus SIMD vs scalar directly. Shapes: n_tok 1, 2, 7, 64 (decode, small batches, prefill tiles), odd n_out,
-// n_out not a multiple of the thread count, 1..4 threads.
+// And every instruction set and thread count bit-identical to the scalar kernels on one thread (the canonical
+// order of gemm_impl.h). Shapes: n_tok 1, 2, 3, 5, 7, 64 (decode, small batches, every remainder of the
+// prefill kernels' token groups), odd n_out, n_out not a multiple of the thread count or of the kernels' row
+// groups, rows with tail groups, 1..4 threads.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -95,15 +97,16 @@ class MatmulPerType : public ::testing::TestWithParam<ggml_type> {};
 TEST_P(MatmulPerType, MatchesReferencesOnEveryIsaAndThreadCount) {
   const ggml_type t = GetParam();
   const int64_t bs = traits(t).block_size;
-  // Row lengths: one small (for float types not a multiple of the SIMD width), one model-like.
-  const int64_t small_in = bs == 1 ? 172 : bs == 32 ? 352 : 256;  // 352 = one group of 8 blocks + 3
+  // Row lengths: one small (float types: 21 times the 8 lanes + 4, a zero-padded tail; 32-blocks: one group of
+  // 8 blocks + 3; K-quants: one super-block), one model-like.
+  const int64_t small_in = bs == 1 ? 172 : bs == 32 ? 352 : 256;
   test::IsaGuard guard;
   std::vector<std::unique_ptr<ThreadPool>> pools;
   for (int n = 1; n <= 4; ++n) pools.push_back(std::make_unique<ThreadPool>(n));
   uint32_t seed = 100;
   for (int64_t n_in : {small_in, int64_t{512}}) {
     for (int64_t n_out : {int64_t{1}, int64_t{5}, int64_t{67}}) {
-      for (int64_t n_tok : {int64_t{1}, int64_t{2}, int64_t{7}, int64_t{64}}) {
+      for (int64_t n_tok : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{5}, int64_t{7}, int64_t{64}}) {
         const Problem p(t, n_in, n_out, n_tok, seed++);
         std::vector<float> y_scalar;
         for (Isa isa : test::available_isas()) {
@@ -113,11 +116,10 @@ TEST_P(MatmulPerType, MatchesReferencesOnEveryIsaAndThreadCount) {
             matmul(*pool, p.matrix(), p.x.data(), n_tok, y.data());
             const std::string where = fmt::format("{} isa={} n_in={} n_out={} n_tok={} threads={}", type_name(t),
                                                   isa_name(isa), n_in, n_out, n_tok, pool->n_threads());
-            for (size_t i = 0; i < y.size(); ++i) {
+            for (size_t i = 0; i < y.size(); ++i)
               ASSERT_NEAR(y[i], p.y_exact[i], 2e-5 * p.scale[i] + 1e-6) << where << " at " << i;
-              if (!y_scalar.empty()) {
-                ASSERT_NEAR(y[i], y_scalar[i], 2e-5 * p.scale[i] + 1e-6) << where << " vs scalar";
-              }
+            if (!y_scalar.empty()) {
+              ASSERT_TRUE(test::same_bits(y, y_scalar, where + " vs scalar"));
             }
             if (y.size() >= 64) {  // a statistic: meaningful over many outputs only
               EXPECT_LE(test::rel_rms(y.data(), p.y_naive.data(), y.size()), naive_bound(t)) << where;
@@ -137,15 +139,17 @@ TEST_P(MatmulPerType, LargerTiledProblems) {
   test::IsaGuard guard;
   for (auto [n_in, n_out, n_tok] : {std::tuple<int64_t, int64_t, int64_t>{2048, 131, 70}, {1024, 1001, 1}}) {
     const Problem p(t, n_in, n_out, n_tok, 7);
-    for (int nth : {2, 3}) {
+    std::vector<float> y_scalar;
+    for (int nth : {1, 2, 3}) {
       ThreadPool pool(nth);
       for (Isa isa : test::available_isas()) {
         set_isa(isa);
         std::vector<float> y(p.y_exact.size(), NAN);
         matmul(pool, p.matrix(), p.x.data(), p.n_tok, y.data());
-        for (size_t i = 0; i < y.size(); ++i)
-          ASSERT_NEAR(y[i], p.y_exact[i], 2e-5 * p.scale[i] + 1e-6)
-              << type_name(t) << " " << isa_name(isa) << " n_out=" << n_out << " threads=" << nth << " at " << i;
+        const std::string where = fmt::format("{} {} n_out={} threads={}", type_name(t), isa_name(isa), n_out, nth);
+        for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], p.y_exact[i], 2e-5 * p.scale[i] + 1e-6) << where << " at " << i;
+        if (y_scalar.empty()) y_scalar = y;
+        ASSERT_TRUE(test::same_bits(y, y_scalar, where + " vs scalar"));
       }
     }
   }

@@ -1,12 +1,15 @@
 // Weights as arbitrary bit patterns (only the f16 scales made sane): values our reference quantizer never
 // produces — Q8_0 -128, Q6_K scale -128, every Q3_K / IQ4_NL code, any min — must still give the exact
-// product on every ISA.
+// product on every ISA, bit-identical to the scalar kernels.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <random>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "kernels/gemm_impl.h"
 #include "kernels/matmul.h"
@@ -44,7 +47,7 @@ class RandomBlocks : public ::testing::TestWithParam<ggml_type> {};
 TEST_P(RandomBlocks, ExactOnEveryIsa) {
   const ggml_type t = GetParam();
   const auto& tr = traits(t);
-  const int64_t n_in = 1024, n_out = 37, n_tok = 5;
+  const int64_t n_in = 1024, n_out = 37;
   const size_t rb = row_size(t, n_in);
   std::mt19937 rng(1234);
   std::vector<uint8_t> w(rb * n_out);
@@ -60,24 +63,30 @@ TEST_P(RandomBlocks, ExactOnEveryIsa) {
   for (int64_t r = 0; r < n_out; ++r) dequantize_row(t, w.data() + r * rb, wd.data() + r * n_in, n_in);
   for (float v : wd) ASSERT_TRUE(std::isfinite(v));
 
-  // x and what the kernels see of it
-  const auto x = test::random_floats(n_tok * n_in, 99);
-  const auto xq = test::act_roundtrip(t, x, n_in);
   test::IsaGuard guard;
   ThreadPool pool(2);
-  for (Isa isa : test::available_isas()) {
-    set_isa(isa);
-    std::vector<float> y(n_tok * n_out, NAN);
-    matmul(pool, {t, w.data(), n_in, n_out, rb}, x.data(), n_tok, y.data());
-    for (int64_t c = 0; c < n_tok; ++c)
-      for (int64_t r = 0; r < n_out; ++r) {
-        double e = 0, s = 0;
-        for (int64_t i = 0; i < n_in; ++i) {
-          e += double(wd[r * n_in + i]) * xq[c * n_in + i];
-          s += std::fabs(double(wd[r * n_in + i]) * xq[c * n_in + i]);
+  for (const int64_t n_tok : {1, 5}) {  // the decode and the prefill kernels
+    // x and what the kernels see of it
+    const auto x = test::random_floats(n_tok * n_in, 99);
+    const auto xq = test::act_roundtrip(t, x, n_in);
+    std::vector<float> y_scalar;
+    for (Isa isa : test::available_isas()) {
+      set_isa(isa);
+      const std::string where = fmt::format("{} {} n_tok={}", type_name(t), isa_name(isa), n_tok);
+      std::vector<float> y(n_tok * n_out, NAN);
+      matmul(pool, {t, w.data(), n_in, n_out, rb}, x.data(), n_tok, y.data());
+      if (y_scalar.empty()) y_scalar = y;
+      ASSERT_TRUE(test::same_bits(y, y_scalar, where + " vs scalar"));
+      for (int64_t c = 0; c < n_tok; ++c)
+        for (int64_t r = 0; r < n_out; ++r) {
+          double e = 0, s = 0;
+          for (int64_t i = 0; i < n_in; ++i) {
+            e += double(wd[r * n_in + i]) * xq[c * n_in + i];
+            s += std::fabs(double(wd[r * n_in + i]) * xq[c * n_in + i]);
+          }
+          ASSERT_NEAR(y[c * n_out + r], e, 2e-5 * s + 1e-6) << where << " r=" << r;
         }
-        ASSERT_NEAR(y[c * n_out + r], e, 2e-5 * s + 1e-6) << type_name(t) << " " << isa_name(isa) << " r=" << r;
-      }
+    }
   }
 }
 

@@ -1,9 +1,14 @@
 // Helpers shared by the kernel tests: deterministic data, error measures, the ISAs to test.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/gemm_impl.h"
@@ -29,6 +34,27 @@ inline double rel_rms(const float* a, const float* r, size_t n) {
     den += double(r[i]) * r[i];
   }
   return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+// Bit-for-bit equality of two float arrays (NaN == NaN, +0 != -0): the first difference is reported.
+inline ::testing::AssertionResult same_bits(const float* a, const float* b, size_t n, const std::string& where) {
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t ua, ub;
+    std::memcpy(&ua, a + i, 4);
+    std::memcpy(&ub, b + i, 4);
+    if (ua != ub) {
+      char bits[64];
+      std::snprintf(bits, sizeof bits, " (0x%08x vs 0x%08x)", ua, ub);
+      return ::testing::AssertionFailure() << where << ": element " << i << " of " << n << " differs: " << a[i]
+                                           << " vs " << b[i] << bits;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+inline ::testing::AssertionResult same_bits(const std::vector<float>& a, const std::vector<float>& b,
+                                            const std::string& where) {
+  if (a.size() != b.size()) return ::testing::AssertionFailure() << where << ": sizes differ";
+  return same_bits(a.data(), b.data(), a.size(), where);
 }
 
 inline std::vector<Isa> available_isas() {

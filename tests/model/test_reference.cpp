@@ -4,7 +4,6 @@
 
 #include <filesystem>
 
-#include "kernels/isa.h"
 #include "model/model.h"
 #include "reference.h"
 #include "runtime/local_engine.h"
@@ -25,15 +24,6 @@ class ReferenceLogits : public ::testing::TestWithParam<std::tuple<std::string, 
 
 TEST_P(ReferenceLogits, MatchLlamaCpp) {
   const auto& [name, mode] = GetParam();
-  // Pinned to the scalar kernels until every SIMD kernel sums in the scalar reference's order (bit-identical
-  // results on every ISA): on these random-weight models one last-bit difference in a sum flips an 8-bit
-  // activation rounding downstream, which moves the logits by ~3 %, the tolerance itself.
-  const kernels::Isa saved = kernels::active_isa();
-  kernels::set_isa(kernels::Isa::scalar);
-  struct Restore {
-    kernels::Isa isa;
-    ~Restore() { kernels::set_isa(isa); }
-  } restore{saved};
   const auto ref = test::load_reference(name, mode);
   auto model = model::Model::open(std::string(PRIMA_FIXTURES_DIR) + "/models/" + name + ".gguf");
   ASSERT_EQ(model->hparams().n_vocab, ref.n_vocab);
