@@ -22,7 +22,6 @@ JSON
 trap '"$H" down >/dev/null 2>&1 || true' EXIT
 # Warm the page cache so the disk is not what we measure.
 cat "$MODEL" > /dev/null
-PROMPT1024=$(python3 -c "import random; random.seed(1); print(' '.join(random.choice(['the','a','cat','sat','on','mat','and','dog','ran','far']) for _ in range(4000)))")
 
 run_head() {  # args...: prints the run-end line
   "$H" run rb-hd -- "$P" run -m "$MODEL" -t 1 --temp 0 --ignore-eos "$@" 2>&1 >/dev/null | grep -E '^prima: load|^w[0-9]|^head|^device'
@@ -34,11 +33,16 @@ for w in rb-w1 rb-w2 rb-w3; do
 done
 sleep 1
 WORKERS=10.203.0.101:9000,10.203.0.102:9000,10.203.0.103:9000
-echo "== ring of 4 (3 workers + head, 1 core each, 3 ms links): decode"
-run_head -p "Once upon a time" -n 32 -c 2048 --workers "$WORKERS" --listen 0.0.0.0:9100
+RING=(--workers "$WORKERS" --listen 0.0.0.0:9100 --plan even)
+echo "== ring of 4 (3 workers + head, 1 core each, 3 ms links, even split): decode"
+run_head -p "Once upon a time" -n 32 -c 2048 "${RING[@]}"
+# A 1024-token prompt: `prima bench -p 1024` (the synthetic vocabulary makes text prompts tokenize unpredictably).
+bench_head() {  # args...: prints the pp row
+  "$H" run rb-hd -- "$P" bench -m "$MODEL" -t 1 -p 1024 -n 0 -r 1 -c 2048 --no-roofline "$@" 2>/dev/null | grep pp1024
+}
 echo "== ring of 4: 1024-token prompt, pipelined (micro-batches of 128)"
-run_head -p "$PROMPT1024" -n 1 -c 4096 --ubatch-size 128 --workers "$WORKERS" --listen 0.0.0.0:9100
-echo "== ring of 4: 1024-token prompt, not pipelined"
-run_head -p "$PROMPT1024" -n 1 -c 4096 --ubatch-size 128 --no-pipeline --workers "$WORKERS" --listen 0.0.0.0:9100
-echo "== one device: 1024-token prompt"
-run_head -p "$PROMPT1024" -n 1 -c 4096 --ubatch-size 128
+bench_head --ubatch-size 128 "${RING[@]}"
+echo "== ring of 4: 1024-token prompt, not pipelined (micro-batches of 128, one at a time)"
+bench_head --ubatch-size 128 --no-pipeline "${RING[@]}"
+echo "== one device: 1024-token prompt (micro-batches of 128)"
+bench_head --ubatch-size 128
