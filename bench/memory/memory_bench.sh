@@ -32,6 +32,7 @@ for k in 1 "$K"; do
   for pf in off on touch; do
     for rel in auto off; do
       drop; "$H" reset-stats >/dev/null
+      w1_before=$(blk mb-w1); hd_before=$(blk mb-hd)  # the cgroup's read counter only grows
       "$H" run mb-w1 --bg "$OUT/w1.log" -- "$P" worker -m "$MODEL" --listen 0.0.0.0:9000 --name w1 -t 1 --sessions 1 >/dev/null
       sleep 0.5
       line=$("$H" run mb-hd -- "$P" run -m "$MODEL" -p "Once upon a time" -n "$N" --temp 0 --ignore-eos -t 1 -c 256 \
@@ -40,7 +41,8 @@ for k in 1 "$K"; do
       ms=$(sed -n 's/.*tok\/s, \([0-9.]*\) ms\/token.*/\1/p' <<<"$line")
       steps=$((N + 1))
       printf "%-4s %-9s %-8s %12s %14s %14s\n" "$k" "$pf" "$rel" "${ms:-fail}" \
-        "$(python3 -c "print(round($(blk mb-w1) / $steps / 1048576))")" "$(python3 -c "print(round($(blk mb-hd) / $steps / 1048576))")"
+        "$(python3 -c "print(round(($(blk mb-w1) - $w1_before) / $steps / 1048576))")" \
+        "$(python3 -c "print(round(($(blk mb-hd) - $hd_before) / $steps / 1048576))")"
       sleep 0.5
     done
   done
