@@ -31,6 +31,7 @@ struct PlanCliOptions {
   std::string profiles;
   int n_ctx = 0;  // 0: 4096, or the model's training context if smaller
   int n_past = -1;
+  int n_ubatch = 512;
   std::vector<int> k_values;
   bool no_select = false;
   bool no_overlap = false;
@@ -81,6 +82,8 @@ CommandMain setup(CLI::App& sub) {
       ->check(CLI::Range(1, 1 << 24));
   sub.add_option("--n-past", o->n_past, "cached tokens a decode step attends to (default: n-ctx / 2)")
       ->check(CLI::Range(0, 1 << 24));
+  sub.add_option("--ubatch-size", o->n_ubatch, "tokens per prompt micro-batch the devices will run (sizes their work buffers)")
+      ->check(CLI::Range(1, 8192));
   sub.add_option("--k", o->k_values, "cycle counts to consider, comma-separated (default: every divisor of the layers)")
       ->delimiter(',')
       ->check(CLI::Range(1, 1 << 16));
@@ -100,6 +103,7 @@ CommandMain setup(CLI::App& sub) {
     scheduler::PlanOptions po;
     po.n_ctx = n_ctx;
     po.n_past = o->n_past;
+    po.n_ubatch = o->n_ubatch;
     po.k_values = o->k_values;
     po.device_selection = !o->no_select;
     po.overlap_disk = !o->no_overlap;

@@ -36,12 +36,16 @@ Window::Window(const Model& model, int32_t il_begin, int32_t il_end, KvConfig kv
   }
 }
 
-Status Window::forward(kernels::ThreadPool& pool, Workspace& ws, const Batch& batch, float* x) {
+Status Window::forward(kernels::ThreadPool& pool, Workspace& ws, const Batch& batch, float* x, LayerHook* hook) {
   if (batch.n_tokens <= 0) return Status::ok();
   if (Status st = kv_.admit(batch.pos, batch.seq, batch.n_tokens); !st) return st;
   ws.reserve(hp_, batch.n_tokens);
   model_.rope().angles({batch.pos, static_cast<size_t>(batch.n_tokens)}, ws.cos.data(), ws.sin.data());
-  for (const LayerWeights* w : layers_) layer(pool, ws, *w, batch, x);
+  for (size_t j = 0; j < layers_.size(); ++j) {
+    if (hook) hook->before_layer(static_cast<int32_t>(j));
+    layer(pool, ws, *layers_[j], batch, x);
+    if (hook) hook->after_layer(static_cast<int32_t>(j));
+  }
   return Status::ok();
 }
 

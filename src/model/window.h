@@ -36,6 +36,15 @@ class Workspace {
   int32_t n_tokens_ = 0;
 };
 
+// Called round each layer of Window::forward (j: the layer's index within the window), so that a device can page
+// weights in, and drop them, one layer at a time.
+class LayerHook {
+ public:
+  virtual ~LayerHook() = default;
+  virtual void before_layer(int32_t j) = 0;
+  virtual void after_layer(int32_t j) = 0;
+};
+
 class Window {
  public:
   Window(const Model& model, int32_t il_begin, int32_t il_end, KvConfig kv);
@@ -48,7 +57,8 @@ class Window {
 
   // x: [n_tokens][n_embd], hidden states in, hidden states out.
   // Fails (without touching the cache) when a position is outside the context or leaves a gap.
-  Status forward(kernels::ThreadPool& pool, Workspace& ws, const Batch& batch, float* x);
+  // hook (optional): called before and after every layer.
+  Status forward(kernels::ThreadPool& pool, Workspace& ws, const Batch& batch, float* x, LayerHook* hook = nullptr);
 
   // The bytes of this window's weights in the model file (for prefetch / release) and their total.
   const std::vector<FileRange>& ranges() const { return ranges_; }

@@ -5,23 +5,24 @@
 namespace prima::runtime {
 
 DeviceWindows::DeviceWindows(const model::Model& model, const std::vector<LayerRange>& ranges, model::KvConfig kv,
-                             int n_threads, const MemoryOptions& mem, const std::vector<model::FileRange>& extra,
+                             int n_threads, const MemoryOptions& mem, const HeadRanges& head,
                              int32_t n_ubatch)
     : kv_(kv), pool_(n_threads) {
   PRIMA_CHECK(!ranges.empty(), "a device needs at least one window");
   const auto& hp = model.hparams();
   uint64_t anon = 0;
-  std::vector<std::vector<model::FileRange>> files;
+  std::vector<std::vector<WindowMemory::Layer>> layers;  // [window][layer of the window]
   for (const auto& [b, e] : ranges) {
     windows_.push_back(std::make_unique<model::Window>(model, b, e, kv));
-    files.push_back(windows_.back()->ranges());
+    auto& w = layers.emplace_back();
+    for (int32_t il = b; il < e; ++il) w.push_back({il, model.layer(il).ranges});
     anon += windows_.back()->kv().n_bytes();
   }
   // Activations of one micro-batch: hidden, q/k/v, attention, feed-forward and the scores.
   anon += static_cast<uint64_t>(n_ubatch) * 4 *
           (4ull * hp.n_embd + 2ull * hp.n_ff + 3ull * hp.n_head * hp.n_embd_head) +
           static_cast<uint64_t>(n_threads) * static_cast<uint64_t>(kv.n_ctx) * 4;
-  memory_ = std::make_unique<WindowMemory>(model, std::move(files), extra, anon, mem);
+  memory_ = std::make_unique<WindowMemory>(model, layers, head, anon, mem);
 }
 
 uint64_t DeviceWindows::weight_bytes() const {
@@ -39,10 +40,19 @@ std::vector<LayerRange> DeviceWindows::ranges() const {
 Status DeviceWindows::forward(size_t cycle, const model::Batch& batch, float* x) {
   if (cycle >= windows_.size())
     return Status::error(Status::Code::invalid, "cycle {} but this device has {} windows", cycle, windows_.size());
-  timing_.pagein_ns = memory_->before(cycle);
+  // Pages come in (and streamed layers go out) layer by layer; their wait is page-in time, not compute.
+  struct Hook final : model::LayerHook {
+    WindowMemory& memory;
+    size_t cycle;
+    int64_t pagein_ns = 0;
+    Hook(WindowMemory& m, size_t c) : memory(m), cycle(c) {}
+    void before_layer(int32_t j) override { pagein_ns += memory.before_layer(cycle, static_cast<size_t>(j)); }
+    void after_layer(int32_t j) override { memory.after_layer(cycle, static_cast<size_t>(j)); }
+  } hook(*memory_, cycle);
   const int64_t t0 = now_ns();
-  Status s = windows_[cycle]->forward(pool_, ws_, batch, x);
-  timing_.compute_ns = now_ns() - t0;
+  Status s = windows_[cycle]->forward(pool_, ws_, batch, x, &hook);
+  timing_.pagein_ns = hook.pagein_ns;
+  timing_.compute_ns = now_ns() - t0 - hook.pagein_ns;
   return s;
 }
 

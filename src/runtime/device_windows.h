@@ -32,9 +32,9 @@ struct ForwardTiming {
 
 class DeviceWindows {
  public:
-  // extra: other file ranges this device owns and keeps (the head's embedding and output layer).
+  // head: the head's output layer and embedding (window_memory.h).
   DeviceWindows(const model::Model& model, const std::vector<LayerRange>& ranges, model::KvConfig kv, int n_threads,
-                const MemoryOptions& mem = {}, const std::vector<model::FileRange>& extra = {}, int32_t n_ubatch = 512);
+                const MemoryOptions& mem = {}, const HeadRanges& head = {}, int32_t n_ubatch = 512);
 
   size_t n_cycles() const { return windows_.size(); }
   const model::Window& window(size_t cycle) const { return *windows_[cycle]; }
@@ -43,8 +43,9 @@ class DeviceWindows {
   uint64_t weight_bytes() const;  // of every window
   std::vector<LayerRange> ranges() const;
 
-  // x: [batch.n_tokens][n_embd] in and out, through the window of `cycle`. Call done(cycle) once the result is
-  // handed on: that is when the window is released (if streamed) and the next one prefetched.
+  // x: [batch.n_tokens][n_embd] in and out, through the window of `cycle` (streamed layers are paged in and
+  // dropped one by one as they are used). Call done(cycle) once the result is handed on: that is when the layers
+  // that come next are prefetched.
   Status forward(size_t cycle, const model::Batch& batch, float* x);
   void done(size_t cycle) { memory_->after(cycle); }
   const ForwardTiming& last_timing() const { return timing_; }

@@ -30,11 +30,7 @@ int resolve_threads(int requested) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::vector<model::FileRange> head_ranges(const model::Model& model) {
-  auto r = model.head().input_ranges;
-  r.insert(r.end(), model.head().output_ranges.begin(), model.head().output_ranges.end());
-  return r;
-}
+HeadRanges head_ranges(const model::Model& model) { return {model.head().output_ranges, model.head().input_ranges}; }
 
 LocalEngine::LocalEngine(const model::Model& model, LocalOptions opt) : model_(model), opt_(std::move(opt)) {
   const auto& hp = model.hparams();

@@ -60,6 +60,6 @@ class LocalEngine final : public Engine {
 int32_t resolve_n_ctx(const model::HParams& hp, int32_t requested);
 int resolve_threads(int requested);
 // The head's own ranges besides its windows: the embedding (read row by row) and the output layer.
-std::vector<model::FileRange> head_ranges(const model::Model& model);
+HeadRanges head_ranges(const model::Model& model);
 
 }  // namespace prima::runtime

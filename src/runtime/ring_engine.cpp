@@ -107,6 +107,7 @@ void RingEngine::plan_with_halda() {
 
   scheduler::PlanOptions options;
   options.n_ctx = n_ctx_ * opt_.n_seq;
+  options.n_ubatch = opt_.n_ubatch;
   const auto stats = model::compute_stats(model_.file(), opt_.kv_type == ggml_type::F32 ? 4 : 2);
   Result<scheduler::Plan> plan = Status::error(Status::Code::internal, "no plan");
   if (opt_.memory_plan) {  // the baseline of llama.cpp RPC and exo, priced by the same model
@@ -441,6 +442,7 @@ bool RingEngine::recover(const Status& why) {
       profiles.push_back(profiles_.back());
       scheduler::PlanOptions options;
       options.n_ctx = n_ctx_ * opt_.n_seq;
+      options.n_ubatch = opt_.n_ubatch;
       auto plan = scheduler::halda(profiles, model::compute_stats(model_.file(), opt_.kv_type == ggml_type::F32 ? 4 : 2),
                                    options);
       if (!plan || !plan->feasible || !plan->devices.back().selected) {

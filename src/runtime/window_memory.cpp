@@ -20,21 +20,43 @@ memory::ByteRanges to_ranges(const std::vector<model::FileRange>& ranges) {
   return r;
 }
 
+// "[0,13)" style lists of the model layers of the pieces where `pick` holds.
+std::string layer_list(const std::vector<int32_t>& il, const std::vector<bool>& streamed, bool pick) {
+  std::string out;
+  for (size_t i = 0; i < il.size();) {
+    if (streamed[i] != pick) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < il.size() && streamed[j] == pick && il[j] == il[j - 1] + 1) ++j;
+    out += j - i == 1 ? fmt::format(" {}", il[i]) : fmt::format(" [{},{})", il[i], il[j - 1] + 1);
+    i = j;
+  }
+  return out.empty() ? " none" : out;
+}
+
 }  // namespace
 
-WindowMemory::WindowMemory(const model::Model& model, std::vector<std::vector<model::FileRange>> windows,
-                           std::vector<model::FileRange> extra, uint64_t anon_bytes, const MemoryOptions& opt)
+WindowMemory::WindowMemory(const model::Model& model, const std::vector<std::vector<Layer>>& windows,
+                           const HeadRanges& head, uint64_t anon_bytes, const MemoryOptions& opt)
     : model_(model) {
   const auto& mapping = model.file().mapping();
   const uint64_t file_size = model.file().file_size();
   owned_.add(0, model.file().data_offset());  // metadata (the vocabulary's strings point into it)
-  owned_.add(to_ranges(extra));
-  std::vector<uint64_t> window_bytes;
+  owned_.add(to_ranges(head.dense));
+  owned_.add(to_ranges(head.sparse));
+  std::vector<uint64_t> piece_bytes;
   for (const auto& w : windows) {
-    windows_.push_back(to_ranges(w).clamp(file_size));
-    owned_.add(windows_.back());
-    window_bytes.push_back(windows_.back().bytes());
+    first_.push_back(pieces_.size());
+    for (const auto& layer : w) {
+      pieces_.push_back(to_ranges(layer.ranges).clamp(file_size));
+      piece_il_.push_back(layer.il);
+      owned_.add(pieces_.back());
+      piece_bytes.push_back(pieces_.back().bytes());
+    }
   }
+  PRIMA_CHECK(!pieces_.empty(), "a device needs at least one layer");
   owned_ = owned_.clamp(file_size);
   if (opt.map_only && mapping.is_open()) {
     if (Status s = memory::map_only(mapping, owned_); !s) log::warn("could not map only this device's weights: {}", s.message());
@@ -54,13 +76,14 @@ WindowMemory::WindowMemory(const model::Model& model, std::vector<std::vector<mo
     usable = UINT64_MAX / 2;
   }
   const uint64_t margin = (8ull << 20) + total / 25;  // page tables, libraries, what the budget probe missed
-  const uint64_t reserved = anon_bytes + margin + to_ranges(extra).bytes();
+  // The embedding is not reserved: a step reads a few rows of it (DESIGN.md's "input layer" is one row per token).
+  const uint64_t reserved = anon_bytes + margin + to_ranges(head.dense).clamp(file_size).bytes();
   stats_.total_bytes = total;
   stats_.budget_bytes = usable > reserved ? usable - reserved : 0;
   stats_.assigned_bytes = 0;
-  for (auto b : window_bytes) stats_.assigned_bytes += b;
+  for (auto b : piece_bytes) stats_.assigned_bytes += b;
 
-  plan_ = memory::plan_release(stats_.budget_bytes, window_bytes);
+  plan_ = memory::plan_release(stats_.budget_bytes, piece_bytes);
   if (opt.release == ReleaseMode::off) {
     plan_.release = false;
     std::fill(plan_.release_window.begin(), plan_.release_window.end(), false);
@@ -69,8 +92,16 @@ WindowMemory::WindowMemory(const model::Model& model, std::vector<std::vector<mo
     std::fill(plan_.release_window.begin(), plan_.release_window.end(), true);
   }
   stats_.streamed_bytes = 0;
-  for (size_t c = 0; c < window_bytes.size(); ++c)
-    if (plan_.release_window[c]) stats_.streamed_bytes += window_bytes[c];
+  uint64_t largest_streamed = 0;
+  for (size_t i = 0; i < piece_bytes.size(); ++i)
+    if (plan_.release_window[i]) {
+      stats_.streamed_bytes += piece_bytes[i];
+      largest_streamed = std::max(largest_streamed, piece_bytes[i]);
+    }
+  // Room for reading ahead: what the budget leaves next to the kept layers and the layer in use.
+  const uint64_t kept = stats_.assigned_bytes - stats_.streamed_bytes;
+  const uint64_t in_use = kept + largest_streamed;
+  lookahead_bytes_ = stats_.budget_bytes > in_use ? stats_.budget_bytes - in_use : 0;
 
   if (opt.prefetch == "auto") {
     mode_ = plan_.release ? memory::PrefetchMode::touch : memory::PrefetchMode::off;
@@ -83,12 +114,13 @@ WindowMemory::WindowMemory(const model::Model& model, std::vector<std::vector<mo
   if (mode_ != memory::PrefetchMode::off || plan_.release)
     prefetcher_ = std::make_unique<memory::Prefetcher>(mapping);
 
-  std::string kept, streamed;
-  for (size_t c = 0; c < window_bytes.size(); ++c) (plan_.release_window[c] ? streamed : kept) += fmt::format(" {}", c);
-  stats_.plan = fmt::format("weights {} in {} windows, budget {} of {} RAM: kept{}{}, streamed{}{}; prefetch {}{}",
-                            format_bytes(stats_.assigned_bytes), window_bytes.size(), format_bytes(stats_.budget_bytes),
-                            format_bytes(total), kept.empty() ? " none" : "", kept, streamed.empty() ? " none" : "",
-                            streamed, stats_.prefetch_mode, plan_.pair_fits ? "" : " (a window and the next do not fit together)");
+  stats_.plan = fmt::format("weights {} in {} windows, budget {} of {} RAM: kept layers{}, streamed{} ({} per token); "
+                            "prefetch {}{}",
+                            format_bytes(stats_.assigned_bytes), windows.size(), format_bytes(stats_.budget_bytes),
+                            format_bytes(total), layer_list(piece_il_, plan_.release_window, false),
+                            layer_list(piece_il_, plan_.release_window, true), format_bytes(stats_.streamed_bytes),
+                            stats_.prefetch_mode,
+                            plan_.pair_fits ? "" : " (a layer and the next do not fit together)");
   log::info("memory: {}", stats_.plan);
 }
 
@@ -96,25 +128,60 @@ WindowMemory::~WindowMemory() {
   if (prefetcher_) prefetcher_->cancel();
 }
 
-int64_t WindowMemory::before(size_t cycle) {
-  const auto p = memory::page_in(model_.file().mapping(), windows_[cycle]);
-  stats_.pagein_ns += p.wait_ns;
-  stats_.major_faults += p.major_faults;
-  return p.wait_ns;
+void WindowMemory::prefetch_from(size_t from) {
+  if (!prefetcher_ || mode_ == memory::PrefetchMode::off || !plan_.release) return;  // all kept: nothing to read
+  const size_t n = pieces_.size();
+  memory::ByteRanges ahead;
+  size_t first = SIZE_MAX;
+  uint64_t bytes = 0;
+  for (size_t step = 0; step < n; ++step) {
+    const size_t i = (from + step) % n;
+    if (!plan_.release_window[i]) continue;  // kept: already in
+    const uint64_t b = pieces_[i].bytes();
+    if (first != SIZE_MAX && bytes + b > lookahead_bytes_) break;
+    if (first == SIZE_MAX) first = i;
+    ahead.add(pieces_[i]);
+    bytes += b;
+  }
+  if (first == SIZE_MAX) return;
+  // Latest wins: restarting the same read-ahead would only re-walk pages already in.
+  if (first == prefetch_first_ && prefetcher_->stats().state == memory::PrefetchState::running) return;
+  prefetch_first_ = first;
+  prefetcher_->prefetch(ahead, mode_);
+}
+
+int64_t WindowMemory::before_layer(size_t cycle, size_t j) {
+  const size_t p = piece(cycle, j);
+  const auto in = memory::page_in(model_.file().mapping(), pieces_[p]);
+  stats_.pagein_ns += in.wait_ns;
+  stats_.major_faults += in.major_faults;
+  prefetch_from(p + 1);
+  return in.wait_ns;
+}
+
+void WindowMemory::after_layer(size_t cycle, size_t j) {
+  const size_t p = piece(cycle, j);
+  if (!prefetcher_ || !plan_.release_window[p]) return;
+  // The read-ahead runs on other layers' ranges: drop this one beside it rather than stopping it.
+  auto r = memory::release_ranges(model_.file().mapping(), pieces_[p]);
+  if (!r) log::warn("releasing layer {}: {}", piece_il_[p], r.status().message());
 }
 
 void WindowMemory::after(size_t cycle) {
-  if (!prefetcher_) return;
-  if (plan_.release_window[cycle]) {
-    auto r = prefetcher_->release(windows_[cycle]);
-    if (!r) log::warn("releasing window {}: {}", cycle, r.status().message());
-  }
-  if (mode_ != memory::PrefetchMode::off) prefetcher_->prefetch(windows_[(cycle + 1) % windows_.size()], mode_);
+  const size_t next = cycle + 1 < first_.size() ? cycle + 1 : 0;
+  if (plan_.release) return prefetch_from(first_[next]);
+  // Nothing streamed (or --release off): with a prefetch mode asked for, read the next window ahead whole.
+  if (!prefetcher_ || mode_ == memory::PrefetchMode::off) return;
+  const size_t end = next + 1 < first_.size() ? first_[next + 1] : pieces_.size();
+  memory::ByteRanges window;
+  for (size_t i = first_[next]; i < end; ++i) window.add(pieces_[i]);
+  prefetch_first_ = first_[next];
+  prefetcher_->prefetch(window, mode_);
 }
 
 uint64_t WindowMemory::resident_bytes() const {
   uint64_t n = 0;
-  for (const auto& w : windows_) n += memory::residency(model_.file().mapping(), w).resident_bytes;
+  for (const auto& w : pieces_) n += memory::residency(model_.file().mapping(), w).resident_bytes;
   return n;
 }
 

@@ -175,7 +175,7 @@ class Session {
     next_.reset();
     windows_.reset();  // free the old cache before allocating the new one
     try {
-      windows_.emplace(model_, plan.ranges(rank), kv, n_threads, mem, std::vector<model::FileRange>{},
+      windows_.emplace(model_, plan.ranges(rank), kv, n_threads, mem, HeadRanges{},
                        static_cast<int32_t>(c.n_ubatch));
     } catch (const std::bad_alloc&) {
       return Status::error(Status::Code::invalid, "not enough memory for the KV cache of {} tokens", c.n_ctx);

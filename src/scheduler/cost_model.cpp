@@ -80,7 +80,7 @@ Result<CostModel> CostModel::build(std::span<const DeviceProfile> devices, const
       c.gpu_memory_ms =
           memory_excess_ms(static_cast<double>(layer.bytes) + kv_read, d.gpu.read_bandwidth, c.gpu_compute_ms);
       c.vram_bytes = static_cast<double>(d.gpu.vram_bytes);
-      c.gpu_fixed_bytes = static_cast<double>(model.work_bytes(o.n_ctx, false));
+      c.gpu_fixed_bytes = static_cast<double>(model.work_bytes(o.n_ctx, false, o.n_ubatch));
     }
 
     if (head) {
@@ -94,7 +94,9 @@ Result<CostModel> CostModel::build(std::span<const DeviceProfile> devices, const
     c.kv_bytes = static_cast<double>(model.kv_bytes_per_token_per_layer) * o.n_ctx;
     c.extra_bytes = static_cast<double>(model.other_bytes) +
                     (head ? static_cast<double>(model.output_bytes + model.input_row_bytes) : 0.0);
-    c.fixed_bytes = static_cast<double>(model.work_bytes(o.n_ctx, head) + o.overhead_bytes);
+    const uint64_t ram = d.memory_total > 0 ? d.memory_total : d.memory_available;
+    c.fixed_bytes = static_cast<double>(model.work_bytes(o.n_ctx, head, o.n_ubatch) + o.overhead_bytes) +
+                    o.overhead_fraction * static_cast<double>(ram);
     c.avail_bytes = static_cast<double>(d.memory_available);
     c.disk_bytes_per_ms = d.overflow_read_speed() / 1e3;
     c.hop_ms = d.link.rtt * 1e3 +

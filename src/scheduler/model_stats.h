@@ -5,6 +5,7 @@
 // Units: bytes, FLOPs (one multiply-add = 2 FLOPs) per token. Tensor types are GGML type names ("Q4_K").
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -91,9 +92,10 @@ struct ModelStats {
 
   // Scratch one device needs to compute a token at context n_ctx (activations and attention scores, f32);
   // the head also holds the logits.
-  uint64_t work_bytes(int n_ctx, bool head) const {
-    const uint64_t f = 4;
-    uint64_t b = f * (6ull * static_cast<uint64_t>(n_embd) + 3ull * static_cast<uint64_t>(n_ff) +
+  // n_ubatch: tokens of the largest micro-batch (the activation buffers grow to it and stay).
+  uint64_t work_bytes(int n_ctx, bool head, int n_ubatch = 1) const {
+    const uint64_t f = 4, n_ub = static_cast<uint64_t>(std::max(1, n_ubatch));
+    uint64_t b = f * (n_ub * (7ull * static_cast<uint64_t>(n_embd) + 2ull * static_cast<uint64_t>(n_ff)) +
                       static_cast<uint64_t>(n_head) * static_cast<uint64_t>(n_ctx));
     if (head) b += f * static_cast<uint64_t>(n_vocab);
     return b;

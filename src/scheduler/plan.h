@@ -14,10 +14,15 @@ namespace prima::scheduler {
 struct PlanOptions {
   int n_ctx = 4096;              // KV cache reserved for this many tokens (every layer, on its device)
   int n_past = -1;               // cached positions one decode step attends to, for attention cost; -1: n_ctx / 2
+  int n_ubatch = 512;            // tokens per prompt micro-batch: sizes the work buffers each device keeps
   std::vector<int> k_values;     // cycle counts to consider (each must divide n_layer); empty: every divisor
   bool device_selection = true;  // drop devices that slow the ring down
   bool overlap_disk = true;      // prefetch overlaps disk reads with the rest of the ring (docs/scheduler.md)
-  uint64_t overhead_bytes = 64ull << 20;  // per device, beyond weights, KV cache and work buffers
+  // Per device, beyond weights, KV cache and work buffers: overhead_bytes + overhead_fraction of its RAM (memory
+  // total; available when unknown) — the margin the runtime leaves (runtime/window_memory.cpp), so that what
+  // Halda plans to keep resident is what the device keeps.
+  uint64_t overhead_bytes = 8ull << 20;
+  double overhead_fraction = 1.0 / 25;
   double max_ms_per_token = 60000;        // a plan slower than this is reported as infeasible
   double ilp_time_limit_ms = 250;         // per integer program (GLPK); the best solution found is kept
 };

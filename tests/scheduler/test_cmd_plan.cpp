@@ -92,7 +92,7 @@ TEST(CmdPlan, Errors) {
 
   const std::string no_disk =
       write_temp("no-disk.json", R"({"devices": [{"name": "pc", "cpu": {"decode": {"*": "50 GFLOP/s"}},
-      "memory": {"available": "40 MiB"}}]})");
+      "memory": {"available": "8 MiB"}}]})");
   r = run("-m " + kModel + " --profiles " + no_disk + " --json");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("head 'pc'"), std::string::npos) << r.err;
