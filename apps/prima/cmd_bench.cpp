@@ -14,6 +14,8 @@
 #include "core/format.h"
 #include "kernels/bandwidth.h"
 #include "kernels/isa.h"
+#include "kernels/peak.h"
+#include "tensor/types.h"
 #include "model/model.h"
 #include "core/log.h"
 #include "options.h"
@@ -106,11 +108,30 @@ CommandMain setup(CLI::App& sub) {
     uint64_t bytes_per_token = static_cast<uint64_t>(hp.n_embd) * 4;
     for (int32_t il = 0; il < hp.n_layer; ++il) bytes_per_token += model->layer_bytes(il);
     bytes_per_token += model->head().output.row_bytes * static_cast<uint64_t>(model->head().output.n_out);
+    // Arithmetic of one prompt token: 2 per weight of every layer matrix, plus attention (QK and AV, 4 per head
+    // dimension per cached position; a prompt of n attends to (n - 1) / 2 positions on average), plus the output
+    // layer once per prompt. The layer matrices are quantized (int8 kernels) or float (f32 FMA).
+    uint64_t layer_weights = 0, quantized_weights = 0;
+    for (const auto& t : model->file().tensors())
+      if (t.name.rfind("blk.", 0) == 0 && t.n_dims == 2) {
+        layer_weights += static_cast<uint64_t>(t.n_elements());
+        if (traits(t.type).quantized) quantized_weights += static_cast<uint64_t>(t.n_elements());
+      }
+    const bool int8_units = quantized_weights * 2 > layer_weights;
+    auto flops_per_prompt_token = [&](int32_t n) {
+      const double attn = 4.0 * hp.n_head * hp.n_embd_head * (n - 1) / 2.0 * hp.n_layer;
+      const double out = 2.0 * static_cast<double>(hp.n_vocab) * hp.n_embd / n;
+      return 2.0 * static_cast<double>(layer_weights) + attn + out;
+    };
     double bw = 0;
+    kernels::PeakRates peak;
     if (!o->no_roofline && o->engine.workers.empty()) {
       kernels::ThreadPool pool(nth);
       bw = kernels::measure_read_bandwidth(pool, size_t{1} << 30, 2.0) * 1e9;
+      if (o->n_prompt > 0) peak = kernels::measure_peak(pool, 0.6);
     }
+    const double peak_gops = int8_units ? peak.int8_gops : peak.f32_gflops;
+    const char* peak_name = int8_units ? "int8 multiply-add peak" : "f32 FMA peak";
 
     const std::string name = fmt::format("{} {}", hp.arch.name, hp.name);
     if (const std::string s = engine.summary(); !s.empty()) std::fprintf(stderr, "%s", s.c_str());
@@ -128,6 +149,13 @@ CommandMain setup(CLI::App& sub) {
           j["roofline_ts"] = bw / static_cast<double>(bytes_per_token);
           j["roofline_fraction"] = r.mean() / (bw / static_cast<double>(bytes_per_token));
         }
+        if (r.n_prompt > 0 && peak_gops > 0) {
+          const double gflops = r.mean() * flops_per_prompt_token(r.n_prompt) * 1e-9;
+          j["gflops"] = gflops;
+          j["peak_gops"] = peak_gops;
+          j["peak_units"] = int8_units ? "int8" : "f32";
+          j["peak_fraction"] = gflops / peak_gops;
+        }
         arr.push_back(j);
       }
       fmt::print("{}\n", arr.dump(2));
@@ -142,6 +170,14 @@ CommandMain setup(CLI::App& sub) {
           const double limit = bw / static_cast<double>(bytes_per_token);
           fmt::print("\n{}: {:.2f} t/s = {:.0f} % of the memory-bandwidth limit {:.2f} t/s ({} read per token at {:.1f} GB/s)\n",
                      r.test, r.mean(), 100.0 * r.mean() / limit, limit, format_bytes(bytes_per_token), bw / 1e9);
+        }
+      for (const auto& r : results)
+        if (r.n_prompt > 0 && peak_gops > 0) {
+          const double gflop_tok = flops_per_prompt_token(r.n_prompt) * 1e-9;
+          fmt::print("{}: {:.2f} t/s x {:.2f} GFLOP per token = {:.0f} GFLOP/s = {:.0f} % of the measured {} {:.0f} GOP/s "
+                     "(f32 FMA peak {:.0f} GFLOP/s)\n",
+                     r.test, r.mean(), gflop_tok, r.mean() * gflop_tok, 100.0 * r.mean() * gflop_tok / peak_gops,
+                     peak_name, peak_gops, peak.f32_gflops);
         }
     }
     return 0;

@@ -8,6 +8,7 @@ time from the first request to the last token), the mean per-stream tokens/s, an
 Each level runs --repeat times after one warm-up; the best aggregate is kept.
 
 Usage: bench/server/serve_bench.py [--model M.gguf] [--streams 1,2,4] [--tokens 128] [--threads T] [--workers N]
+                                   [--ring host:port,... --listen addr:port] [--serve-args "..."]
 Default model: a random-weight `prima synth --shape small --type Q4_K_M` (16 layers, 114 MiB) in /var/tmp.
 Speeds are reported, never asserted (docs/contributing.md).
 """
@@ -82,6 +83,10 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--workers", type=int, default=0, help="loopback ring workers (0: one device)")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--ring", help="workers already running, host:port,... (e.g. in homelab devices; see "
+                    "bench/server/serve_homelab.sh)")
+    ap.add_argument("--listen", default="127.0.0.1:0", help="where the last worker reaches the head (with --ring)")
+    ap.add_argument("--serve-args", default="", help="more `prima serve` arguments, space-separated")
     a = ap.parse_args()
     model = a.model
     if not model:
@@ -92,7 +97,7 @@ def main():
     levels = [int(x) for x in a.streams.split(",")]
     procs = []
     try:
-        ring = []
+        ring = a.ring.split(",") if a.ring else []
         for i in range(a.workers):
             w, m = start([a.prima, "worker", "-m", model, "--listen", "127.0.0.1:0", "--name", f"w{i + 1}", "-t", "1"],
                          r"listening on (127\.0\.0\.1:\d+)")
@@ -101,7 +106,8 @@ def main():
         cmd = [a.prima, "serve", "-m", model, "--port", "0", "-np", str(max(levels)), "-c", str(a.tokens + 64),
                "-t", str(a.threads), "--queue", "0"]
         if ring:
-            cmd += ["--workers", ",".join(ring), "--listen", "127.0.0.1:0"]
+            cmd += ["--workers", ",".join(ring), "--listen", a.listen]
+        cmd += a.serve_args.split()
         server, m = start(cmd, r"listening on http://127\.0\.0\.1:(\d+)")
         procs.append(server)
         port = int(m.group(1))
