@@ -25,8 +25,9 @@
 //
 // Files: isa.cpp (cpuid, dispatch) · act.cpp (activation formats) · dequantize.cpp · quantize.cpp ·
 // gemm_scalar.cpp · gemm_avx2.cpp / gemm_avx512.cpp (tables built from x86_*.inl) · matmul.cpp ·
-// thread_pool.cpp · vec*.cpp · bandwidth*.cpp · peak*.cpp (arithmetic peak probe). SIMD sources (*_avx2.cpp, *_avx512.cpp) are compiled with their
-// instruction set's flags; the rest of the library stays baseline x86-64, so the binary runs on any x86-64 CPU.
+// thread_pool.cpp · vec*.cpp · bandwidth*.cpp · peak*.cpp (arithmetic peak probe). SIMD sources (*_avx2.cpp,
+// *_avx512.cpp) are compiled with their instruction set's flags; the rest of the library stays baseline x86-64,
+// so the binary runs on any x86-64 CPU.
 // A NEON table (issue 5) plugs in as neon_kernels() / vec_neon() next to the x86 ones, with isa_available().
 #pragma once
 
