@@ -109,6 +109,7 @@ const IsaKernels& kernels_for(Isa isa) {
   switch (isa) {
     case Isa::avx512: k = avx512_kernels(); break;
     case Isa::avx2: k = avx2_kernels(); break;
+    case Isa::neon: k = neon_kernels(); break;
     default: break;
   }
   return k ? *k : *scalar_kernels();

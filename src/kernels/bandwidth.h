@@ -4,7 +4,7 @@
 //
 // Allocates `bytes` (rounded to whole pages per thread; make it several times the last-level cache), lets each
 // pool thread fill its own slice (first touch: the pages are real, not the shared zero page), then repeats
-// passes in which every thread reads its slice with wide loads (AVX-512 / AVX2 / SSE2 by active_isa()) into
+// passes in which every thread reads its slice with wide loads (AVX-512 / AVX2 / SSE2 / NEON by active_isa()) into
 // several independent accumulators — a single dependent chain under-reports by half. Returns the best pass in
 // GB/s (1e9 bytes/s), over at least two passes and as many more as fit in max_seconds (allocation and first
 // touch, ~0.1-0.2 s per GB, come on top). The buffer is freed before returning.
@@ -25,6 +25,7 @@ using ReadFn = uint64_t (*)(const void* p, size_t bytes);
 uint64_t read_scalar(const void* p, size_t bytes);
 ReadFn read_avx2();    // null when not compiled
 ReadFn read_avx512();  // null when not compiled
+ReadFn read_neon();    // null when not compiled
 }  // namespace detail
 
 }  // namespace prima::kernels

@@ -22,7 +22,7 @@
 // quantizer gives bit-identical blocks.
 //
 // ---- Canonical order: every output y = Σ_i w[i] * a[i] is the same float on every ISA and thread count ----
-// (the spec a new port — NEON — must follow; gemm_scalar.cpp is its executable form; "·", "+", "-" are single
+// (the spec every port — AVX2, AVX-512, NEON — follows; gemm_scalar.cpp is its executable form; "·", "+", "-" are single
 // IEEE float operations, rounded to nearest even, never contracted into an FMA unless written fma(); the
 // kernels library is compiled with -ffp-contract=off so that the compiler cannot fuse them either):
 //
@@ -95,10 +95,11 @@ struct IsaKernels {
   QuantizeActFn quantize_q8_K;
 };
 
-// Each returns null when the instruction set is not compiled into this build.
+// Each returns null when the instruction set is not compiled into this build (neon: aarch64 builds only).
 const IsaKernels* scalar_kernels();
 const IsaKernels* avx2_kernels();
 const IsaKernels* avx512_kernels();
+const IsaKernels* neon_kernels();
 
 // The table for an instruction set (falls back to scalar where a variant is missing).
 const IsaKernels& kernels_for(Isa isa);

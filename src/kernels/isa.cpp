@@ -85,7 +85,11 @@ bool isa_available(Isa isa) {
     case Isa::avx2:
     case Isa::avx512: return false;
 #endif
-    case Isa::neon: return false;  // kernels not written yet (issue 5)
+#if defined(__aarch64__) && defined(__ARM_NEON)
+    case Isa::neon: return true;  // NEON is part of the AArch64 baseline: every aarch64 CPU has it
+#else
+    case Isa::neon: return false;
+#endif
   }
   return false;
 }

@@ -8,7 +8,7 @@
 //   scalar  portable C++ reference (every kernel has one; SIMD kernels are tested against it)
 //   avx2    AVX2 + FMA + F16C + BMI2 (Haswell / Zen 1 and later)
 //   avx512  AVX-512 F/BW/VL/DQ/VNNI/BF16 (Ice Lake / Zen 4 and later); uses VNNI dot products
-//   neon    ARMv8 NEON (not written yet: issue 5; isa_available(neon) is false until it is)
+//   neon    ARMv8-A NEON (AArch64 builds only, where every CPU has it; plain NEON, no dotprod needed)
 #pragma once
 
 #include <string_view>

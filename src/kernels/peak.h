@@ -5,9 +5,11 @@
 //
 // Every pool thread runs a loop of independent multiply-accumulates with no loads (16 accumulators per thread,
 // more than latency × throughput of any core we target, so the units never wait on a dependency):
-//   f32   FMA on the widest vector of active_isa(): 2 FLOP per lane (AVX-512: 16 lanes, AVX2: 8, scalar: 1)
+//   f32   FMA on the widest vector of active_isa(): 2 FLOP per lane (AVX-512: 16 lanes, AVX2: 8, NEON: 4,
+//         scalar: 1)
 //   int8  the 8-bit dot product our quantized kernels use: VNNI vpdpbusd (AVX-512: 64 u8×s8 products per
-//         instruction), AVX2 vpmaddubsw + vpmaddwd + vpaddd (32 per three); 2 ops per product. Scalar: 1 lane.
+//         instruction), AVX2 vpmaddubsw + vpmaddwd + vpaddd (32 per three), NEON smull + smull2 + 2 sadalp
+//         (16 per four); 2 ops per product. Scalar: 1 lane.
 // Returns the best of repeated runs over max_seconds, in 1e9 operations per second, summed over the threads.
 #pragma once
 
@@ -38,6 +40,8 @@ PeakFn peak_f32_avx2();     // null when not compiled
 PeakFn peak_int8_avx2();
 PeakFn peak_f32_avx512();
 PeakFn peak_int8_avx512();
+PeakFn peak_f32_neon();
+PeakFn peak_int8_neon();
 }  // namespace detail
 
 }  // namespace prima::kernels

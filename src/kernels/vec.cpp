@@ -52,6 +52,7 @@ const detail::VecKernels& vk() {
   switch (active_isa()) {
     case Isa::avx512: k = detail::vec_avx512(); break;
     case Isa::avx2: k = detail::vec_avx2(); break;
+    case Isa::neon: k = detail::vec_neon(); break;
     default: break;
   }
   return k ? *k : *detail::vec_scalar();

@@ -1,8 +1,7 @@
 // Vector helpers for the model's own loops over f16 data (attention over an F16 KV cache, cache writes).
-// Each has a scalar reference and AVX2 / AVX-512 variants chosen by active_isa() at the call; every variant
+// Each has a scalar reference and AVX2 / AVX-512 / NEON variants chosen by active_isa() at the call; every variant
 // gives bit-identical results (conversions are exact / round to nearest even), because all follow one
-// canonical order of float operations (the spec a new port — NEON — must follow; vec.cpp is its executable
-// form; the kernels library is built with -ffp-contract=off, so only the fma written here are fused):
+// canonical order of float operations (the spec every port follows; vec.cpp is its executable form; the kernels library is built with -ffp-contract=off, so only the fma written here are fused):
 //
 //   dot (dot_f16_f32, dot_f16_rows), per row, as float matmul weights (gemm_impl.h): 8 lanes over the row
 //     zero-padded to a multiple of 8, lane j: l_j = 0; l_j = fma(a[i], x[i], l_j) for i = j, j + 8, j + 16, ...
@@ -45,6 +44,7 @@ struct VecKernels {
 const VecKernels* vec_scalar();
 const VecKernels* vec_avx2();    // null when not compiled
 const VecKernels* vec_avx512();  // null when not compiled
+const VecKernels* vec_neon();    // null when not compiled
 }  // namespace detail
 
 }  // namespace prima::kernels

@@ -1,0 +1,53 @@
+// vec.h kernels on NEON (references: vec.cpp): conversions with vcvt (exact / round to nearest even), dot
+// products in the canonical 8 fma lanes of neon_l8.inl, axpy as one fma per element and row, rows in order.
+#include "kernels/vec.h"
+
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+
+#include <cmath>
+
+namespace prima::kernels::detail {
+namespace {
+#include "kernels/neon_l8.inl"
+
+void f32_to_f16_neon(const float* x, uint16_t* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1_u16(y + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+  for (; i < n; ++i) y[i] = f32_to_fp16(x[i]);
+}
+
+void f16_to_f32_neon(const uint16_t* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, F16W::load4(x + i));
+  for (; i < n; ++i) y[i] = fp16_to_f32(x[i]);
+}
+
+void dot_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
+  for (int64_t r = 0; r < n_rows; ++r) out[r] = dot8<F16W>(rows + r * stride, x, n);
+}
+
+// y[i] = fma(alpha[r], row r [i], y[i]) for r in order.
+void axpy_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint16_t* a = rows + r * stride;
+    const float32x4_t w = vdupq_n_f32(alpha[r]);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), F16W::load4(a + i), w));
+    for (; i < n; ++i) y[i] = std::fma(alpha[r], fp16_to_f32(a[i]), y[i]);
+  }
+}
+
+}  // namespace
+
+const VecKernels* vec_neon() {
+  static const VecKernels k{f32_to_f16_neon, f16_to_f32_neon, dot_rows_neon, axpy_rows_neon};
+  return &k;
+}
+
+}  // namespace prima::kernels::detail
+#else
+namespace prima::kernels::detail {
+const VecKernels* vec_neon() { return nullptr; }
+}  // namespace prima::kernels::detail
+#endif
