@@ -10,6 +10,7 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev libglpk-dev libcpp-httplib-dev
   clang libclang-rt-14-dev
   iproute2 python3 curl chromium
+  g++-aarch64-linux-gnu qemu-user
 )
 
 missing=()
