@@ -73,7 +73,8 @@ class WindowMemory {
   ~WindowMemory();
 
   // Layer j of window `cycle`: before it is computed, touch its pages (returns the wait) and read ahead the
-  // streamed layers after it; after it is computed, drop it if streamed.
+  // streamed layers after it; after it is computed, drop it if streamed. A kept layer is touched only until one
+  // touch finds it all in: should the kernel evict it later, its faults count as compute, not page-in wait.
   int64_t before_layer(size_t cycle, size_t j);
   void after_layer(size_t cycle, size_t j);
   // After window `cycle` is computed and handed on: prefetch the streamed layers that come next.
@@ -97,6 +98,7 @@ class WindowMemory {
   size_t prefetch_first_ = SIZE_MAX;        // first piece of the prefetch running (or last started)
   memory::ByteRanges owned_;
   memory::ReleasePlan plan_;
+  std::vector<bool> kept_in_;               // per piece: kept, and a page_in found it all in (no major fault)
   memory::PrefetchMode mode_ = memory::PrefetchMode::off;
   std::unique_ptr<memory::Prefetcher> prefetcher_;
   WindowMemoryStats stats_;
