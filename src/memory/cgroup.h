@@ -1,13 +1,8 @@
 // The memory cgroup of this process: where it is and what it allows. A process in a container or a homelab
 // device must plan with its group's limit, not the host's RAM (prima.cpp read the host's: DESIGN.md §5).
 //
-// Files read (every path below is prefixed with `root`, so tests can build a fake tree):
-//   /proc/self/cgroup     lines "ID:CONTROLLERS:PATH"; v1 has a line whose CONTROLLERS (comma separated)
-//                         include "memory", v2 the line "0::PATH". The v1 memory line wins (hybrid hosts).
-//   /proc/self/mountinfo  "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS...] - FSTYPE SOURCE SUPEROPTS": the
-//                         v1 memory hierarchy is FSTYPE "cgroup" with "memory" in SUPEROPTS, v2 is "cgroup2".
-//                         The group's directory is MOUNTPOINT + (PATH less ROOT). Without mountinfo:
-//                         /sys/fs/cgroup/memory (v1) or /sys/fs/cgroup (v2).
+// Files read (every path below is prefixed with `root`, so tests can build a fake tree): /proc/self/cgroup and
+// /proc/self/mountinfo to find the memory group (memory/cgroup_path.h), then
 //   v1, in the group and each parent up to the mount: memory.limit_in_bytes, memory.usage_in_bytes,
 //     memory.stat (total_active_file, total_inactive_file, total_rss, hierarchical_memory_limit,
 //     hierarchical_memsw_limit), memory.memsw.limit_in_bytes, memory.memsw.usage_in_bytes.

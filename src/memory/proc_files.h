@@ -7,8 +7,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace prima::memory {
+
+// Text helpers for those files. split: every field between `sep`s (empty ones included); words: the non-empty
+// runs between spaces and tabs; trim: without surrounding spaces, tabs, newlines; has_token: `token` is one of
+// the comma-separated items of `list`.
+std::vector<std::string_view> split(std::string_view s, char sep);
+std::vector<std::string_view> words(std::string_view s);
+std::string_view trim(std::string_view s);
+bool has_token(std::string_view list, std::string_view token);
 
 // The whole file (at most `max_bytes`); nullopt when it cannot be read.
 std::optional<std::string> read_text(const std::string& path, size_t max_bytes = 1 << 20);

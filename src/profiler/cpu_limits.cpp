@@ -7,146 +7,20 @@
 #include <cmath>
 #include <cstdint>
 
+#include "memory/cgroup_path.h"
 #include "memory/proc_files.h"
 
 namespace prima::profiler {
 namespace {
 
+using memory::CgroupGroup;
 using memory::parse_u64;
 using memory::read_text;
+using memory::split;
+using memory::trim;
+using memory::words;
 
 constexpr int kMaxCpus = 1 << 16;
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  for (size_t pos = 0;;) {
-    const size_t next = s.find(sep, pos);
-    out.push_back(s.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
-    if (next == std::string_view::npos) return out;
-    pos = next + 1;
-  }
-}
-
-std::vector<std::string_view> words(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-    const size_t b = i;
-    while (i < s.size() && s[i] != ' ' && s[i] != '\t') ++i;
-    if (i > b) out.push_back(s.substr(b, i - b));
-  }
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool has_token(std::string_view list, std::string_view token) {
-  const auto t = split(list, ',');
-  return std::find(t.begin(), t.end(), token) != t.end();
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const bool octal = s[i] == '\\' && i + 3 < s.size() &&
-                       std::all_of(s.begin() + static_cast<long>(i) + 1, s.begin() + static_cast<long>(i) + 4,
-                                   [](char c) { return c >= '0' && c <= '7'; });
-    if (octal) {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-struct Mount {
-  std::string root;   // the part of the hierarchy mounted
-  std::string point;  // where
-};
-
-// The v1 hierarchy carrying `controller`, or (version 2) the cgroup2 mount.
-std::optional<Mount> find_mount(std::string_view mountinfo, int version, std::string_view controller) {
-  for (auto line : split(mountinfo, '\n')) {
-    const auto f = words(line);
-    const auto dash = std::find(f.begin(), f.end(), "-");
-    if (f.size() < 5 || dash == f.end() || f.end() - dash < 4) continue;
-    const std::string_view fstype = dash[1], superopts = dash[3];
-    const bool match = version == 1 ? fstype == "cgroup" && has_token(superopts, controller) : fstype == "cgroup2";
-    if (match) return Mount{unescape(f[3]), unescape(f[4])};
-  }
-  return std::nullopt;
-}
-
-// The directory of cgroup `path` under the mount, nullopt when the path is not below the mounted root.
-std::optional<std::string> group_dir(const std::string& root, const Mount& m, std::string_view path) {
-  if (path.empty() || path.front() != '/') return std::nullopt;
-  for (auto part : split(path, '/'))
-    if (part == "..") return std::nullopt;
-  std::string_view rel = path;
-  if (m.root != "/") {
-    if (rel.substr(0, m.root.size()) != m.root || (rel.size() > m.root.size() && rel[m.root.size()] != '/'))
-      return std::nullopt;
-    rel.remove_prefix(m.root.size());
-  }
-  while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
-  while (!rel.empty() && rel.back() == '/') rel.remove_suffix(1);
-  std::string dir = root + m.point;
-  if (!rel.empty()) dir += "/" + std::string(rel);
-  return dir;
-}
-
-// Where one controller lives for this process.
-struct Group {
-  int version = 0;
-  std::string path;  // as in /proc/self/cgroup
-  std::string dir;   // the group's directory (with root)
-  std::string top;   // the mount point (with root): levels are walked up to here
-};
-
-std::optional<Group> find_group(const std::string& root, std::string_view self, const std::optional<std::string>& mountinfo,
-                                std::string_view controller, std::vector<std::string>& notes) {
-  std::optional<std::string> v1_path, v2_path;
-  for (auto line : split(self, '\n')) {
-    const size_t a = line.find(':');
-    const size_t b = a == std::string_view::npos ? a : line.find(':', a + 1);
-    if (b == std::string_view::npos) continue;
-    const std::string_view id = line.substr(0, a), controllers = line.substr(a + 1, b - a - 1);
-    const std::string_view path = trim(line.substr(b + 1));
-    if (has_token(controllers, controller)) v1_path = std::string(path);
-    if (id == "0" && controllers.empty()) v2_path = std::string(path);
-  }
-  for (int version : {1, 2}) {
-    const auto& path = version == 1 ? v1_path : v2_path;
-    if (!path) continue;
-    std::optional<Mount> m = mountinfo ? find_mount(*mountinfo, version, controller) : std::nullopt;
-    if (!m) m = Mount{"/", version == 1 ? "/sys/fs/cgroup/" + std::string(controller) : "/sys/fs/cgroup"};
-    if (version == 2) {
-      // v2 has the controller only when its root enables it (not on a hybrid host where it is a v1 hierarchy).
-      const auto ctl = read_text(root + m->point + "/cgroup.controllers");
-      if (!ctl) continue;
-      const auto w = words(trim(*ctl));
-      if (std::find(w.begin(), w.end(), controller) == w.end()) continue;
-    }
-    auto dir = group_dir(root, *m, *path);
-    if (!dir) {
-      notes.push_back(fmt::format("{} cgroup path '{}' is not below the mounted root '{}': using the mount point",
-                                  controller, *path, m->root));
-      dir = root + m->point;
-    }
-    return Group{version, *path, *dir, root + m->point};
-  }
-  return std::nullopt;
-}
 
 // A signed decimal ("-1" is v1's "no quota"), nullopt for garbage.
 std::optional<int64_t> parse_i64(std::string_view s) {
@@ -164,7 +38,7 @@ struct Quota {
 };
 
 // Quota of one level; nullopt for no quota (and for files that are absent or garbage: noted).
-std::optional<Quota> level_quota(const Group& g, const std::string& dir, std::vector<std::string>& notes) {
+std::optional<Quota> level_quota(const CgroupGroup& g, const std::string& dir, std::vector<std::string>& notes) {
   if (g.version == 1) {
     const auto q = read_text(dir + "/cpu.cfs_quota_us");
     const auto p = read_text(dir + "/cpu.cfs_period_us");
@@ -196,7 +70,7 @@ std::optional<Quota> level_quota(const Group& g, const std::string& dir, std::ve
 }
 
 // Tightest quota from the group up to the mount point.
-std::optional<Quota> read_quota(const Group& g, std::vector<std::string>& notes) {
+std::optional<Quota> read_quota(const CgroupGroup& g, std::vector<std::string>& notes) {
   std::optional<Quota> best;
   std::string dir = g.dir;
   for (;;) {
@@ -210,7 +84,7 @@ std::optional<Quota> read_quota(const Group& g, std::vector<std::string>& notes)
   return best;
 }
 
-std::optional<std::string> read_cpuset(const Group& g) {
+std::optional<std::string> read_cpuset(const CgroupGroup& g) {
   if (g.version == 1) {
     for (const char* f : {"/cpuset.effective_cpus", "/cpuset.cpus"})
       if (auto t = read_text(g.dir + f); t && !trim(*t).empty()) return std::string(trim(*t));
@@ -286,7 +160,7 @@ CpuLimits read_cpu_limits(const std::string& root) {
   if (!self) {
     c.notes.push_back("/proc/self/cgroup: cannot read (no cgroup limits applied)");
   } else {
-    if (const auto g = find_group(root, *self, mountinfo, "cpu", c.notes)) {
+    if (const auto g = memory::find_cgroup(root, *self, mountinfo, "cpu", c.notes)) {
       c.quota_version = g->version;
       c.quota_path = g->path;
       if (const auto q = read_quota(*g, c.notes)) {
@@ -294,7 +168,7 @@ CpuLimits read_cpu_limits(const std::string& root) {
         c.period_seconds = q->period_s;
       }
     }
-    if (const auto g = find_group(root, *self, mountinfo, "cpuset", c.notes)) {
+    if (const auto g = memory::find_cgroup(root, *self, mountinfo, "cpuset", c.notes)) {
       if (const auto list = read_cpuset(*g)) {
         c.cpuset = count_list(*list);
         if (c.cpuset)
