@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/json_depth.h"
 #include "memory/proc_files.h"
 
 namespace prima::profiler {
@@ -65,23 +66,7 @@ std::optional<CacheEntry> cache_load(const std::string& path, const json& key, s
   }
   // The parser's own depth is bounded by the file size (1 MiB); nlohmann recurses per level, so refuse deep
   // nesting first, as the cluster file parser does.
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : *text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
-    if (c == ']' || c == '}') --depth;
-  }
-  if (deepest > 32) {
+  if (json_depth(*text, 32) > 32) {
     *why = "nested too deeply";
     return std::nullopt;
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/json_depth.h"
 #include "profiler/profiler.h"
 #include "profiler/report.h"
 #include "scheduler/profile_json.h"
@@ -22,22 +23,7 @@ Result<ProfileOptions> apply_request(const cluster::ProfileRequest& request, Pro
   if (request.json.size() > kMaxRequest) return invalid(fmt::format("{} bytes, at most {}", request.json.size(), kMaxRequest));
   if (request.json.find_first_not_of(" \t\r\n") == std::string::npos) return o;  // empty: defaults
   // The keys are flat; '_' keys may hold a little more. Deeper nesting is refused before nlohmann recurses.
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : request.json) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    if ((c == '{' || c == '[') && ++depth > 4) return invalid("JSON nested too deeply");
-    if (c == '}' || c == ']') --depth;
-  }
+  if (json_depth(request.json, 4) > 4) return invalid("JSON nested too deeply");
   const json j = json::parse(request.json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return invalid("not a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "scheduler/units.h"
 
 namespace prima::scheduler {
@@ -21,34 +22,10 @@ constexpr double kMaxFlops = 1e18;
 constexpr double kMaxRtt = 60;
 constexpr double kMinRate[2] = {1e3, 1e6};  // bytes/s, FLOP/s
 
-// Nesting depth outside strings, so a hostile "[[[[..." is refused before the parser recurses into it.
-int max_depth(std::string_view text) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '[' || c == '{')
-      deepest = std::max(deepest, ++depth);
-    else if (c == ']' || c == '}')
-      --depth;
-  }
-  return deepest;
-}
-
 json parse_text(std::string_view text, std::string_view source) {
   PRIMA_CHECK(text.size() <= kMaxText, "{}: {} bytes, more than a cluster file can be ({} max)", source, text.size(),
               kMaxText);
-  PRIMA_CHECK(max_depth(text) <= kMaxDepth, "{}: JSON nested more than {} levels deep", source, kMaxDepth);
+  PRIMA_CHECK(json_depth(text, kMaxDepth) <= kMaxDepth, "{}: JSON nested more than {} levels deep", source, kMaxDepth);
   // Duplicate keys are refused: nlohmann would silently keep the last one, and a hand-written file with
   // two "available" entries is a mistake worth reporting.
   std::vector<std::set<std::string>> keys;

@@ -7,6 +7,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "core/json_depth.h"
+
 namespace prima::server {
 namespace {
 
@@ -180,27 +182,6 @@ std::optional<ApiError> get_prompt(const json& body, int32_t n_vocab, Completion
 }
 
 }  // namespace
-
-int json_depth(std::string_view text, int limit) {
-  int depth = 0, max_depth = 0;
-  bool in_string = false, escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      max_depth = std::max(max_depth, ++depth);
-      if (max_depth > limit) return max_depth;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return max_depth;
-}
 
 std::variant<nlohmann::json, ApiError> parse_json_object(std::string_view body) {
   if (body.empty()) return ApiError::invalid("the request body is empty: send a JSON object", {}, "invalid_json");

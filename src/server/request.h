@@ -55,7 +55,5 @@ std::variant<CompletionRequest, ApiError> parse_completion_request(const nlohman
                                                                    const sampling::SamplingParams& defaults,
                                                                    int32_t n_vocab);
 
-// Nesting depth of JSON text (brackets outside strings); stops counting past `limit`.
-int json_depth(std::string_view text, int limit);
 
 }  // namespace prima::server
