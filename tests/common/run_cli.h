@@ -1,7 +1,9 @@
 // Runs the prima binary in a test and captures its output and exit status.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -43,6 +45,24 @@ inline CliResult run_command(const std::vector<std::string>& argv) {
   }
   std::remove(err_path.c_str());
   return r;
+}
+
+struct ShellResult {
+  int rc = -1;
+  std::string out;  // stdout; stderr goes to the test's log
+};
+
+// Runs a shell command line (the caller quotes), capturing stdout.
+inline ShellResult sh(const std::string& command) {
+  ShellResult o;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return o;
+  std::array<char, 4096> buf{};
+  size_t got;
+  while ((got = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), got);
+  const int status = ::pclose(p);
+  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
 }
 
 // `prima ARGS...`

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "run_cli.h"
 #include "temp_file.h"
 
 namespace prima::memory {
@@ -22,23 +23,7 @@ constexpr uint64_t MiB = 1 << 20;
 const std::string kLab = HOMELAB;
 const std::string kDevice = "memtest";
 
-struct Output {
-  int rc = -1;
-  std::string out;
-};
-
-// Runs a shell command; stdout is captured, stderr goes to the test log.
-Output sh(const std::string& cmd) {
-  Output o;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return o;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
-  const int status = ::pclose(p);
-  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
+using prima::test::sh;
 
 // Devices of a lab that is up now (from homelab's state and cgroups), other than ours.
 std::set<std::string> other_devices() {
@@ -71,7 +56,7 @@ class Homelab : public ::testing::Test {
     std::ofstream(spec_) << R"({"devices": [{"name": ")" << kDevice
                          << R"(", "ip_suffix": 201, "memory": "64MiB", "cpu": 1.0}]})";
     up_ = true;  // from here on, always take it down
-    const Output o = sh(kLab + " up " + spec_ + " >&2");
+    const auto o = sh(kLab + " up " + spec_ + " >&2");
     if (o.rc != 0) GTEST_SKIP() << "homelab did not come up (rc " << o.rc << ")";
   }
   void TearDown() override {
@@ -82,7 +67,7 @@ class Homelab : public ::testing::Test {
   }
   // `prima ARGS --json` inside the device.
   json prima_in_device(const std::string& args, int* rc) const {
-    const Output o = sh(kLab + " run " + kDevice + " -- " + PRIMA_BINARY + " mem --json " + args);
+    const auto o = sh(kLab + " run " + kDevice + " -- " + PRIMA_BINARY + " mem --json " + args);
     *rc = o.rc;
     return json::parse(o.out, nullptr, false);
   }

@@ -1,9 +1,7 @@
 #include "test_util.h"
 
 #include <stdlib.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -35,18 +33,6 @@ std::string TempDir::read(const std::string& rel) const {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-Output sh(const std::string& command) {
-  Output o;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) return o;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
-  const int status = ::pclose(p);
-  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
 }
 
 }  // namespace prima::profiler::testing

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "run_cli.h"
+
 namespace prima::profiler::testing {
 
 // A scratch directory, removed with everything in it at the end.
@@ -22,10 +24,7 @@ class TempDir {
   std::string path_;
 };
 
-struct Output {
-  int rc = -1;
-  std::string out;  // stdout; stderr goes to the test's log
-};
-Output sh(const std::string& command);
+// Shell commands: prima::test::sh (tests/common/run_cli.h).
+using prima::test::sh;
 
 }  // namespace prima::profiler::testing
