@@ -17,6 +17,7 @@
 #include "kernels/peak.h"
 #include "tensor/types.h"
 #include "model/model.h"
+#include "model/stats.h"
 #include "core/log.h"
 #include "options.h"
 #include "runtime/local_engine.h"
@@ -108,20 +109,20 @@ CommandMain setup(CLI::App& sub) {
     uint64_t bytes_per_token = static_cast<uint64_t>(hp.n_embd) * 4;
     for (int32_t il = 0; il < hp.n_layer; ++il) bytes_per_token += model->layer_bytes(il);
     bytes_per_token += model->head().output.row_bytes * static_cast<uint64_t>(model->head().output.n_out);
-    // Arithmetic of one prompt token: 2 per weight of every layer matrix, plus attention (QK and AV, 4 per head
-    // dimension per cached position; a prompt of n attends to (n - 1) / 2 positions on average), plus the output
-    // layer once per prompt. The layer matrices are quantized (int8 kernels) or float (f32 FMA).
-    uint64_t layer_weights = 0, quantized_weights = 0;
-    for (const auto& t : model->file().tensors())
-      if (t.name.rfind("blk.", 0) == 0 && t.n_dims == 2) {
-        layer_weights += static_cast<uint64_t>(t.n_elements());
-        if (traits(t.type).quantized) quantized_weights += static_cast<uint64_t>(t.n_elements());
+    // Arithmetic of one prompt token, from the scheduler's model statistics: the layers' matrices, attention
+    // (a prompt of n attends to (n - 1) / 2 cached positions on average) and the output layer once per prompt.
+    // The layer matrices are mostly quantized (int8 kernels) or float (f32 FMA).
+    const scheduler::ModelStats stats = model::compute_stats(model->file());
+    double layer_flops = 0, quantized_flops = 0;
+    for (const auto& l : stats.layers)
+      for (const auto& [type, flops] : l.flops_by_type) {
+        layer_flops += flops;
+        if (const auto t = type_from_name(type); t && traits(*t).quantized) quantized_flops += flops;
       }
-    const bool int8_units = quantized_weights * 2 > layer_weights;
+    const bool int8_units = quantized_flops * 2 > layer_flops;
     auto flops_per_prompt_token = [&](int32_t n) {
-      const double attn = 4.0 * hp.n_head * hp.n_embd_head * (n - 1) / 2.0 * hp.n_layer;
-      const double out = 2.0 * static_cast<double>(hp.n_vocab) * hp.n_embd / n;
-      return 2.0 * static_cast<double>(layer_weights) + attn + out;
+      const double attn = stats.attn_flops_per_token_per_layer_per_pos * (n - 1) / 2.0 * stats.n_layer;
+      return layer_flops + attn + stats.output_flops / n;
     };
     double bw = 0;
     kernels::PeakRates peak;
