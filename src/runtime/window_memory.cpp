@@ -144,9 +144,9 @@ void WindowMemory::prefetch_from(size_t from) {
     ahead.add(pieces_[i]);
     bytes += b;
   }
-  if (first == SIZE_MAX) return;
-  // Latest wins: restarting the same read-ahead would only re-walk pages already in.
-  if (first == prefetch_first_ && prefetcher_->stats().state == memory::PrefetchState::running) return;
+  // The same read-ahead was already asked for since the last release (running or done): asking again would only
+  // re-walk pages that are in, once per layer.
+  if (first == SIZE_MAX || first == prefetch_first_) return;
   prefetch_first_ = first;
   prefetcher_->prefetch(ahead, mode_);
 }
@@ -170,7 +170,9 @@ int64_t WindowMemory::before_layer(size_t cycle, size_t j) {
 void WindowMemory::after_layer(size_t cycle, size_t j) {
   const size_t p = piece(cycle, j);
   if (!prefetcher_ || !plan_.release_window[p]) return;
-  // The read-ahead runs on other layers' ranges: drop this one beside it rather than stopping it.
+  // The read-ahead runs on other layers' ranges: drop this one beside it rather than stopping it. The next
+  // read-ahead that reaches this layer again must be asked for anew.
+  prefetch_first_ = SIZE_MAX;
   auto r = memory::release_ranges(model_.file().mapping(), pieces_[p]);
   if (!r) log::warn("releasing layer {}: {}", piece_il_[p], r.status().message());
 }
@@ -183,7 +185,6 @@ void WindowMemory::after(size_t cycle) {
   const size_t end = next + 1 < first_.size() ? first_[next + 1] : pieces_.size();
   memory::ByteRanges window;
   for (size_t i = first_[next]; i < end; ++i) window.add(pieces_[i]);
-  prefetch_first_ = first_[next];
   prefetcher_->prefetch(window, mode_);
 }
 

@@ -95,7 +95,7 @@ class WindowMemory {
   std::vector<int32_t> piece_il_;           // the model layer of each piece
   std::vector<size_t> first_;               // first piece of each window
   uint64_t lookahead_bytes_ = 0;            // streamed bytes that may be read ahead at once
-  size_t prefetch_first_ = SIZE_MAX;        // first piece of the prefetch running (or last started)
+  size_t prefetch_first_ = SIZE_MAX;        // first piece of the read-ahead asked for since the last release
   memory::ByteRanges owned_;
   memory::ReleasePlan plan_;
   std::vector<bool> kept_in_;               // per piece: kept, and a page_in found it all in (no major fault)
