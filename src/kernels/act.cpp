@@ -1,5 +1,6 @@
 // Activation formats and their scalar reference quantizers; the choice of kernel table per instruction set.
 #include <cmath>
+#include <cstring>
 
 #include "core/error.h"
 #include "core/fp16.h"
@@ -51,6 +52,16 @@ size_t act_row_bytes(ActFormat f, int64_t n) {
   return 0;
 }
 
+void zero_unused_q8_32_blocks(block_q8_32x8* y, int64_t nb) {
+  if (nb % 8 == 0) return;
+  block_q8_32x8& g = y[nb / 8];
+  for (int b = static_cast<int>(nb % 8); b < 8; ++b) {
+    g.d[b] = g.s[b] = 0;
+    g.sum[b] = 0;
+    std::memset(g.qs + 32 * b, 0, 32);
+  }
+}
+
 namespace {
 // The 32-blocks; fp16_min_sum selects q8_1's s = fp16(d * Σq) over q8_32's s = fp16(d) * Σq.
 void quantize_32(const float* x, void* act, int64_t n, bool fp16_min_sum) {
@@ -72,14 +83,7 @@ void quantize_32(const float* x, void* act, int64_t n, bool fp16_min_sum) {
     g.sum[b] = sum;
     g.s[b] = fp16_min_sum ? round_fp16(d * static_cast<float>(sum)) : g.d[b] * static_cast<float>(sum);
   }
-  if (nb % 8) {  // zero the unused blocks of the last group
-    block_q8_32x8& g = y[nb / 8];
-    for (int b = static_cast<int>(nb % 8); b < 8; ++b) {
-      g.d[b] = g.s[b] = 0;
-      g.sum[b] = 0;
-      for (int j = 0; j < 32; ++j) g.qs[32 * b + j] = 0;
-    }
-  }
+  zero_unused_q8_32_blocks(y, nb);
 }
 }  // namespace
 

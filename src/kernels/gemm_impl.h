@@ -106,6 +106,9 @@ const IsaKernels& kernels_for(Isa isa);
 
 // Scalar reference activation quantizers.
 void quantize_act_q8_32_ref(const float* x, void* act, int64_t n);
+// Zeroes the blocks of the last group of a row of nb 32-blocks that the row does not fill (every quantizer's
+// last step, so that kernels may run over whole groups).
+void zero_unused_q8_32_blocks(block_q8_32x8* y, int64_t nb);
 void quantize_act_q8_1_ref(const float* x, void* act, int64_t n);
 void quantize_act_q8_K_ref(const float* x, void* act, int64_t n);
 

@@ -324,15 +324,7 @@ void quantize_32(const float* x, void* act, int64_t n) {
     g.sum[b] = sum;
     g.s[b] = kFp16MinSum ? round_fp16(d * static_cast<float>(sum)) : g.d[b] * static_cast<float>(sum);
   }
-  if (nb % 8) {  // zero the unused blocks of the last group
-    block_q8_32x8& g = y[nb / 8];
-    for (int b = static_cast<int>(nb % 8); b < 8; ++b) {
-      g.d[b] = g.s[b] = 0;
-      g.sum[b] = 0;
-      vst1q_s8(g.qs + 32 * b, vdupq_n_s8(0));
-      vst1q_s8(g.qs + 32 * b + 16, vdupq_n_s8(0));
-    }
-  }
+  zero_unused_q8_32_blocks(y, nb);
 }
 
 void quantize_q8_K(const float* x, void* act, int64_t n) {

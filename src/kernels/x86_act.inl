@@ -45,14 +45,7 @@ static void quantize_32(const float* x, void* act, int64_t n) {
     g.sum[b] = isum_total;
     g.s[b] = kFp16MinSum ? round_fp16(d * sum) : g.d[b] * sum;
   }
-  if (nb % 8) {  // zero the unused blocks of the last group
-    block_q8_32x8& g = y[nb / 8];
-    for (int b = static_cast<int>(nb % 8); b < 8; ++b) {
-      g.d[b] = g.s[b] = 0;
-      g.sum[b] = 0;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.qs + 32 * b), _mm256_setzero_si256());
-    }
-  }
+  zero_unused_q8_32_blocks(y, nb);
 }
 
 static void quantize_q8_32(const float* x, void* act, int64_t n) { quantize_32<false>(x, act, n); }
