@@ -23,12 +23,16 @@ bool host_port(const sockaddr_storage& ss, socklen_t len, std::string& host, int
   return true;
 }
 
-}  // namespace
-
-ConnectionProbe::ConnectionProbe(const std::string& local_addr, int local_port, const std::string& remote_addr,
-                                 int remote_port) {
 #ifdef __linux__
-  if (remote_port <= 0) return;
+struct Endpoint {
+  std::string host;
+  int port = 0;
+};
+
+// Calls visit(fd, self, peer) for every connected socket of this process (listening ones have no peer) until it
+// returns true.
+template <class Visit>
+void for_each_connection(Visit&& visit) {
   DIR* dir = opendir("/proc/self/fd");
   if (!dir) return;
   while (const dirent* e = readdir(dir)) {
@@ -41,16 +45,26 @@ ConnectionProbe::ConnectionProbe(const std::string& local_addr, int local_port, 
     socklen_t peer_len = sizeof(peer), self_len = sizeof(self);
     if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
     if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&self), &self_len) != 0) continue;
-    std::string ph, sh;
-    int pp = 0, sp = 0;
-    if (!host_port(peer, peer_len, ph, pp) || pp != remote_port || ph != remote_addr) continue;
-    if (!host_port(self, self_len, sh, sp) || (local_port > 0 && sp != local_port) ||
-        (!local_addr.empty() && sh != local_addr))
-      continue;
-    fd_ = static_cast<int>(fd);
-    break;
+    Endpoint p, s;
+    if (!host_port(peer, peer_len, p.host, p.port) || !host_port(self, self_len, s.host, s.port)) continue;
+    if (visit(static_cast<int>(fd), s, p)) break;
   }
   closedir(dir);
+}
+#endif
+
+}  // namespace
+
+ConnectionProbe::ConnectionProbe(const std::string& local_addr, int local_port, const std::string& remote_addr,
+                                 int remote_port) {
+#ifdef __linux__
+  if (remote_port <= 0) return;
+  for_each_connection([&](int fd, const Endpoint& self, const Endpoint& peer) {
+    if (peer.port != remote_port || peer.host != remote_addr) return false;
+    if ((local_port > 0 && self.port != local_port) || (!local_addr.empty() && self.host != local_addr)) return false;
+    fd_ = fd;
+    return true;
+  });
 #else
   (void)local_addr;
   (void)local_port;
@@ -73,24 +87,10 @@ bool ConnectionProbe::closed() const {
 int shutdown_connections(int port) {
   int n = 0;
 #ifdef __linux__
-  DIR* dir = opendir("/proc/self/fd");
-  if (!dir) return 0;
-  while (const dirent* e = readdir(dir)) {
-    char* end = nullptr;
-    const long fd = std::strtol(e->d_name, &end, 10);
-    if (end == e->d_name || *end != '\0' || fd == dirfd(dir)) continue;
-    struct stat st {};
-    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    sockaddr_storage peer{}, self{};
-    socklen_t peer_len = sizeof(peer), self_len = sizeof(self);
-    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;  // listening
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&self), &self_len) != 0) continue;
-    std::string host;
-    int p = 0;
-    if (!host_port(self, self_len, host, p) || p != port) continue;
-    if (::shutdown(static_cast<int>(fd), SHUT_RDWR) == 0) ++n;
-  }
-  closedir(dir);
+  for_each_connection([&](int fd, const Endpoint& self, const Endpoint&) {
+    if (self.port == port && ::shutdown(fd, SHUT_RDWR) == 0) ++n;
+    return false;
+  });
 #else
   (void)port;
 #endif
