@@ -8,4 +8,11 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   set(PRIMA_FLAGS_AVX512 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mavx2 -mfma -mf16c -mbmi2)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
   set(PRIMA_ARM ON)
+  # The NEON matmul kernels are unrolled register tiles that fit the 32 vector registers as written; GCC's
+  # scheduling before register allocation interleaves them until they spill (e.g. 286 spilled q registers in one
+  # Q6_K prefill tile, 0 without it). A GCC flag (clang warns that it does not support it).
+  set(PRIMA_FLAGS_NEON_GEMM)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    set(PRIMA_FLAGS_NEON_GEMM -fno-schedule-insns)
+  endif()
 endif()

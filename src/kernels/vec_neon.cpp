@@ -1,5 +1,6 @@
-// vec.h kernels on NEON (references: vec.cpp): conversions with vcvt (exact / round to nearest even), dot
-// products in the canonical 8 fma lanes of neon_l8.inl, axpy as one fma per element and row, rows in order.
+// vec.h kernels on NEON (references: vec.cpp), for both NEON instruction sets (neon, neondot: nothing here uses
+// 8-bit products): conversions with vcvt (exact / round to nearest even), dot products in the canonical 8 fma
+// lanes of neon_l8.inl (4 rows per pass), axpy as one fma per element and row, rows in order.
 #include "kernels/vec.h"
 
 #if defined(__aarch64__) && defined(__ARM_NEON)
@@ -23,8 +24,14 @@ void f16_to_f32_neon(const uint16_t* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] = fp16_to_f32(x[i]);
 }
 
+// 4 rows per pass, sharing each load of x.
 void dot_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
-  for (int64_t r = 0; r < n_rows; ++r) out[r] = dot8<F16W>(rows + r * stride, x, n);
+  int64_t r = 0;
+  for (; r + 4 <= n_rows; r += 4) {
+    const uint16_t* w[4] = {rows + r * stride, rows + (r + 1) * stride, rows + (r + 2) * stride, rows + (r + 3) * stride};
+    dot8_rows<F16W, 4>(w, x, n, out + r);
+  }
+  for (; r < n_rows; ++r) out[r] = dot8<F16W>(rows + r * stride, x, n);
 }
 
 // y[i] = fma(alpha[r], row r [i], y[i]) for r in order.
