@@ -8,6 +8,8 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   set(PRIMA_FLAGS_AVX512 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mavx2 -mfma -mf16c -mbmi2)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
   set(PRIMA_ARM ON)
+  # ARMv8.2-A with the dot-product extension (SDOT): Cortex-A55 / A75 and later, Apple M1 and later.
+  set(PRIMA_FLAGS_DOTPROD -march=armv8.2-a+dotprod)
   # The NEON matmul kernels are unrolled register tiles that fit the 32 vector registers as written; GCC's
   # scheduling before register allocation interleaves them until they spill (e.g. 286 spilled q registers in one
   # Q6_K prefill tile, 0 without it). A GCC flag (clang warns that it does not support it).

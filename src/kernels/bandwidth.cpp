@@ -53,7 +53,7 @@ double measure_read_bandwidth(ThreadPool& pool, size_t bytes, double max_seconds
     read = detail::read_avx512();
   } else if ((active_isa() == Isa::avx512 || active_isa() == Isa::avx2) && detail::read_avx2()) {
     read = detail::read_avx2();
-  } else if (active_isa() == Isa::neon && detail::read_neon()) {
+  } else if ((active_isa() == Isa::neon || active_isa() == Isa::neon_dotprod) && detail::read_neon()) {
     read = detail::read_neon();
   }
 

@@ -22,7 +22,7 @@
 // quantizer gives bit-identical blocks.
 //
 // ---- Canonical order: every output y = Σ_i w[i] * a[i] is the same float on every ISA and thread count ----
-// (the spec every port — AVX2, AVX-512, NEON — follows; gemm_scalar.cpp is its executable form; "·", "+", "-" are single
+// (the spec every port — AVX2, AVX-512, NEON with and without dotprod — follows; gemm_scalar.cpp is its executable form; "·", "+", "-" are single
 // IEEE float operations, rounded to nearest even, never contracted into an FMA unless written fma(); the
 // kernels library is compiled with -ffp-contract=off so that the compiler cannot fuse them either):
 //
@@ -100,6 +100,7 @@ const IsaKernels* scalar_kernels();
 const IsaKernels* avx2_kernels();
 const IsaKernels* avx512_kernels();
 const IsaKernels* neon_kernels();
+const IsaKernels* neon_dotprod_kernels();  // call only when the CPU has dotprod (isa_available)
 
 // The table for an instruction set (falls back to scalar where a variant is missing).
 const IsaKernels& kernels_for(Isa isa);

@@ -7,10 +7,20 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "kernels/gemm_impl.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
 #define PRIMA_ISA_X86 1
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define PRIMA_ISA_ARM 1
+#if defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 #endif
 
 namespace prima::kernels {
@@ -56,17 +66,45 @@ const CpuFeatures& features() {
 }
 #endif
 
+#if defined(PRIMA_ISA_ARM)
+// The ARMv8.2 dot-product instructions (SDOT / UDOT), as the OS reports them: the kernel's hwcaps on Linux and
+// Android, sysctl on macOS. Unknown elsewhere: false, the plain NEON table runs.
+bool cpu_has_dotprod() {
+#if defined(__linux__) && defined(HWCAP_ASIMDDP)
+  return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#elif defined(__APPLE__)
+  int v = 0;
+  size_t size = sizeof v;
+  return sysctlbyname("hw.optional.arm.FEAT_DotProd", &v, &size, nullptr, 0) == 0 && v != 0;
+#else
+  return false;
+#endif
+}
+
+bool dotprod_available() {
+  // The table is only touched (built) once the CPU is known to run its instructions.
+  static const bool v = cpu_has_dotprod() && detail::neon_dotprod_kernels() != nullptr;
+  return v;
+}
+#endif
+
+std::string names() {
+  std::string s;
+  for (Isa i : kAllIsas) s += std::string(s.empty() ? "" : ", ") + std::string(isa_name(i));
+  return s;
+}
+
 Isa from_env_or_best() {
   const char* env = std::getenv("PRIMA_ISA");
   if (env && *env) {
-    for (Isa i : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::neon}) {
+    for (Isa i : kAllIsas) {
       if (isa_name(i) == env) {
         if (isa_available(i)) return i;
         log::warn("PRIMA_ISA={} is not available on this CPU; using {}", env, isa_name(best_isa()));
         return best_isa();
       }
     }
-    log::warn("PRIMA_ISA={} is unknown (scalar, avx2, avx512, neon); using {}", env, isa_name(best_isa()));
+    log::warn("PRIMA_ISA={} is unknown ({}); using {}", env, names(), isa_name(best_isa()));
   }
   return best_isa();
 }
@@ -85,17 +123,19 @@ bool isa_available(Isa isa) {
     case Isa::avx2:
     case Isa::avx512: return false;
 #endif
-#if defined(__aarch64__) && defined(__ARM_NEON)
+#if defined(PRIMA_ISA_ARM)
     case Isa::neon: return true;  // NEON is part of the AArch64 baseline: every aarch64 CPU has it
+    case Isa::neon_dotprod: return dotprod_available();
 #else
-    case Isa::neon: return false;
+    case Isa::neon:
+    case Isa::neon_dotprod: return false;
 #endif
   }
   return false;
 }
 
 Isa best_isa() {
-  for (Isa i : {Isa::avx512, Isa::avx2, Isa::neon})
+  for (Isa i : {Isa::avx512, Isa::avx2, Isa::neon_dotprod, Isa::neon})
     if (isa_available(i)) return i;
   return Isa::scalar;
 }
@@ -121,6 +161,7 @@ std::string_view isa_name(Isa isa) {
     case Isa::avx2: return "avx2";
     case Isa::avx512: return "avx512";
     case Isa::neon: return "neon";
+    case Isa::neon_dotprod: return "neondot";
   }
   return "?";
 }

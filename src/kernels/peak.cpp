@@ -78,6 +78,9 @@ PeakRates measure_peak(ThreadPool& pool, double max_seconds) {
   } else if ((active_isa() == Isa::avx512 || active_isa() == Isa::avx2) && detail::peak_f32_avx2()) {
     f32 = detail::peak_f32_avx2();
     int8 = detail::peak_int8_avx2();
+  } else if (active_isa() == Isa::neon_dotprod && detail::peak_int8_neon_dotprod()) {
+    f32 = detail::peak_f32_neon();
+    int8 = detail::peak_int8_neon_dotprod();
   } else if (active_isa() == Isa::neon && detail::peak_f32_neon()) {
     f32 = detail::peak_f32_neon();
     int8 = detail::peak_int8_neon();

@@ -9,7 +9,7 @@
 //         scalar: 1)
 //   int8  the 8-bit dot product our quantized kernels use: VNNI vpdpbusd (AVX-512: 64 u8×s8 products per
 //         instruction), AVX2 vpmaddubsw + vpmaddwd + vpaddd (32 per three), NEON smull + smull2 + 2 sadalp
-//         (16 per four); 2 ops per product. Scalar: 1 lane.
+//         (16 per four), NEON with dotprod SDOT (16 per instruction); 2 ops per product. Scalar: 1 lane.
 // Returns the best of repeated runs over max_seconds, in 1e9 operations per second, summed over the threads.
 #pragma once
 
@@ -42,6 +42,7 @@ PeakFn peak_f32_avx512();
 PeakFn peak_int8_avx512();
 PeakFn peak_f32_neon();
 PeakFn peak_int8_neon();
+PeakFn peak_int8_neon_dotprod();
 }  // namespace detail
 
 }  // namespace prima::kernels

@@ -52,7 +52,8 @@ const detail::VecKernels& vk() {
   switch (active_isa()) {
     case Isa::avx512: k = detail::vec_avx512(); break;
     case Isa::avx2: k = detail::vec_avx2(); break;
-    case Isa::neon: k = detail::vec_neon(); break;
+    case Isa::neon:
+    case Isa::neon_dotprod: k = detail::vec_neon(); break;  // no 8-bit products: the same kernels
     default: break;
   }
   return k ? *k : *detail::vec_scalar();

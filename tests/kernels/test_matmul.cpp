@@ -218,8 +218,8 @@ TEST(Isa, ActivationQuantizersAreBitIdenticalAcrossIsas) {
 
 TEST(Isa, SetIsaRejectsUnavailable) {
   test::IsaGuard guard;
-  // x86 builds have no NEON, aarch64 builds no AVX.
-  for (Isa isa : {Isa::avx2, Isa::avx512, Isa::neon})
+  // x86 builds have no NEON, aarch64 builds no AVX (and ARMv8.0 CPUs no dotprod).
+  for (Isa isa : kAllIsas)
     if (!isa_available(isa)) {
       EXPECT_THROW(set_isa(isa), Error) << isa_name(isa);
     }

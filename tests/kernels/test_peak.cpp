@@ -22,6 +22,7 @@ TEST(Peak, EveryVariantCountsItsOperations) {
       {detail::peak_f32_avx2(), 2.0 * 8 * 16, Isa::avx2},   {detail::peak_int8_avx2(), 2.0 * 32 * 16, Isa::avx2},
       {detail::peak_f32_avx512(), 2.0 * 16 * 16, Isa::avx512}, {detail::peak_int8_avx512(), 2.0 * 64 * 16, Isa::avx512},
       {detail::peak_f32_neon(), 2.0 * 4 * 16, Isa::neon},   {detail::peak_int8_neon(), 2.0 * 16 * 16, Isa::neon},
+      {detail::peak_int8_neon_dotprod(), 2.0 * 16 * 16, Isa::neon_dotprod},
   };
   int ran = 0;
   for (const Case& c : cases) {

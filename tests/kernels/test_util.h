@@ -59,7 +59,7 @@ inline ::testing::AssertionResult same_bits(const std::vector<float>& a, const s
 
 inline std::vector<Isa> available_isas() {
   std::vector<Isa> v;
-  for (Isa i : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::neon})
+  for (Isa i : kAllIsas)
     if (isa_available(i)) v.push_back(i);
   return v;
 }

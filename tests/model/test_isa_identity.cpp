@@ -73,7 +73,7 @@ TEST_P(IsaIdentity, LogitsBitIdenticalOnEveryIsaAndThreadCount) {
     const std::vector<float> want = run_logits(*model, ref.tokens, batch, 1);
     ASSERT_EQ(want.size(), ref.tokens.size() * static_cast<size_t>(ref.n_vocab));
     n_isas = 0;
-    for (kernels::Isa isa : {kernels::Isa::scalar, kernels::Isa::avx2, kernels::Isa::avx512, kernels::Isa::neon}) {
+    for (kernels::Isa isa : kernels::kAllIsas) {
       if (!kernels::isa_available(isa)) continue;
       ++n_isas;
       kernels::set_isa(isa);
