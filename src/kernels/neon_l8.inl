@@ -57,6 +57,7 @@ static inline void dot8_rows(const typename W::T* const* w, const float* a, int6
   if (i < n) {
     float at[8] = {};
     for (int j = 0; j < n - i; ++j) at[j] = a[i + j];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       float wt[8] = {};
       for (int j = 0; j < n - i; ++j) wt[j] = W::one(w[r][i + j]);
