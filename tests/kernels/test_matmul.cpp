@@ -9,8 +9,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -191,6 +193,18 @@ TEST(Isa, AvailableSimdSetsHaveFullKernelTables) {
     EXPECT_NE(k.quantize_q8_32, nullptr);
     EXPECT_NE(k.quantize_q8_K, nullptr);
   }
+}
+
+// scripts/test_neon.sh states which sets the emulated CPU must offer (PRIMA_EXPECT_ISAS="scalar neon neondot" on
+// qemu's default CPU, "scalar neon" on a Cortex-A53), so that a detection bug cannot quietly leave a table
+// untested.
+TEST(Isa, AvailableSetsAreTheExpectedOnes) {
+  const char* want = std::getenv("PRIMA_EXPECT_ISAS");
+  if (!want) GTEST_SKIP() << "PRIMA_EXPECT_ISAS is not set";
+  std::string got;
+  for (Isa isa : test::available_isas()) got += std::string(got.empty() ? "" : " ") + std::string(isa_name(isa));
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(best_isa(), test::available_isas().back());
 }
 
 TEST(Isa, ActivationQuantizersAreBitIdenticalAcrossIsas) {
