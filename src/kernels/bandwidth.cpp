@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -38,7 +39,7 @@ uint64_t read_scalar(const void* p, size_t bytes) {
 
 }  // namespace detail
 
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes, double max_seconds) {
+ReadBandwidth measure_read_bandwidth(ThreadPool& pool, size_t bytes, double max_seconds) {
   const Stopwatch total;
   const int nth = pool.n_threads();
   const size_t slice = std::max<size_t>(bytes / nth / 4096 * 4096, 4096);
@@ -58,14 +59,16 @@ double measure_read_bandwidth(ThreadPool& pool, size_t bytes, double max_seconds
   }
 
   std::atomic<uint64_t> sink{0};
-  double best = 0;
+  std::vector<double> gbs;
   for (int pass = 0; pass < 1000; ++pass) {
     const Stopwatch sw;
     pool.run([&](int ith, int) { sink.fetch_xor(read(base + ith * slice, slice), std::memory_order_relaxed); });
-    best = std::max(best, static_cast<double>(size) / sw.elapsed_s() * 1e-9);
-    if (pass >= 1 && total.elapsed_s() >= max_seconds) break;
+    gbs.push_back(static_cast<double>(size) / sw.elapsed_s() * 1e-9);
+    if (pass >= 2 && total.elapsed_s() >= max_seconds) break;
   }
-  return best;
+  std::sort(gbs.begin(), gbs.end());
+  const size_t n = gbs.size();
+  return {n % 2 ? gbs[n / 2] : (gbs[n / 2 - 1] + gbs[n / 2]) / 2, gbs.back(), static_cast<int>(n)};
 }
 
 }  // namespace prima::kernels

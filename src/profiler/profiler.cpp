@@ -99,13 +99,15 @@ void measure(ProfileReport& r, const ProfileOptions& o, const std::vector<Matrix
                                   format_bytes(stream), format_bytes(llc)));
   r.timing.setup = sw.elapsed_s();
 
-  // Memory read bandwidth: the median of three short probes (each the best of its passes; allocating and first
-  // touching the buffer comes on top of the time given).
+  // Memory read bandwidth: the median of three short probes (each the median of its passes: the rate a
+  // token's stream of weights sustains; allocating and first touching the buffer comes on top of the time given).
   {
     Stopwatch t;
     std::vector<double> v;
-    for (int i = 0; i < 3; ++i)
-      v.push_back(kernels::measure_read_bandwidth(pool, static_cast<size_t>(stream), seconds * kBandwidthShare / 3) * 1e9);
+    for (int i = 0; i < 3; ++i) {
+      const auto bw = kernels::measure_read_bandwidth(pool, static_cast<size_t>(stream), seconds * kBandwidthShare / 3);
+      v.push_back(bw.median_gbs * 1e9);
+    }
     r.read_bandwidth = estimate(v);
     note_noisy(r, r.read_bandwidth, kNoisyCpu, "memory read bandwidth");
     r.timing.bandwidth = t.elapsed_s();
