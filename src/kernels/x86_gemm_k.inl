@@ -111,6 +111,25 @@ static inline void k_half(const block_q6_K& b, int h, __m256i u[4]) {
   u[3] = _mm256_or_si256(bits(l1, 4, 15), bits(hq, 2, 0x30));
 }
 
+#if PRIMA_VNNI
+// Scale vectors for the 2 pairs of groups of half h, matching vpackssdw(p_a, p_b) of the 4-product sums of
+// groups a = 4h + 2k and b = a + 1 (i16 lanes 0-3: a's first 16 values, 4-7: b's first 16, 8-11: a's second
+// 16, 12-15: b's second 16): [sc[2a] x4, sc[2b] x4 | sc[2a+1] x4, sc[2b+1] x4].
+static inline void half_scales(__m256i sc, int h, __m256i out[2]) {
+  const __m256i s = h == 0 ? _mm256_permute4x64_epi64(sc, 0x44) : _mm256_permute4x64_epi64(sc, 0xee);
+#pragma GCC unroll 2
+  for (int k = 0; k < 2; ++k) {
+    auto pick = [](int e) { return static_cast<char>(2 * e); };  // low byte of i16 element e (high: + 1)
+    const int a0 = 4 * k, b0 = 4 * k + 2, a1 = 4 * k + 1, b1 = 4 * k + 3;  // elements of s (sc[8h + ...])
+    const __m256i ctl = _mm256_setr_epi8(
+        pick(a0), pick(a0) + 1, pick(a0), pick(a0) + 1, pick(a0), pick(a0) + 1, pick(a0), pick(a0) + 1,
+        pick(b0), pick(b0) + 1, pick(b0), pick(b0) + 1, pick(b0), pick(b0) + 1, pick(b0), pick(b0) + 1,
+        pick(a1), pick(a1) + 1, pick(a1), pick(a1) + 1, pick(a1), pick(a1) + 1, pick(a1), pick(a1) + 1,
+        pick(b1), pick(b1) + 1, pick(b1), pick(b1) + 1, pick(b1), pick(b1) + 1, pick(b1), pick(b1) + 1);
+    out[k] = _mm256_shuffle_epi8(s, ctl);
+  }
+}
+#else
 // Scale vectors for the 4 groups of 32 values of half h: i16 lanes 0..7 hold sc[2g], lanes 8..15 sc[2g + 1].
 static inline void half_scales(__m256i sc, int h, __m256i out[4]) {
   const __m256i s = h == 0 ? _mm256_permute4x64_epi64(sc, 0x44) : _mm256_permute4x64_epi64(sc, 0xee);
@@ -121,6 +140,7 @@ static inline void half_scales(__m256i sc, int h, __m256i out[4]) {
     out[g] = _mm256_shuffle_epi8(s, _mm256_set_m128i(_mm_set1_epi16(b1), _mm_set1_epi16(b0)));
   }
 }
+#endif
 
 // d (low half) and dm (high half) of a super-block as two f16 in one 32-bit word.
 static inline uint32_t k_dpair(const block_q2_K& b) { return b.d | static_cast<uint32_t>(b.dmin) << 16; }
@@ -153,11 +173,22 @@ struct KKernel {
 #pragma GCC unroll 8
       for (int c = 0; c < Cc; ++c) {
         const int8_t* q = ab[c][i].qs + 128 * h;
+#if PRIMA_VNNI
+        // 4-product sums per group (vpdpbusd, < 2^15: u < 64), two groups narrowed into one vector (vpackssdw,
+        // never saturates) and multiplied by their scales: 3 multiplies per 64 values instead of 4.
+        const __m256i p0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u[0], load256(q));
+        const __m256i p1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u[1], load256(q + 32));
+        const __m256i p2 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u[2], load256(q + 64));
+        const __m256i p3 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u[3], load256(q + 96));
+        isum[c] = _mm256_dpwssd_epi32(_mm256_dpwssd_epi32(isum[c], _mm256_packs_epi32(p0, p1), gs[0]),
+                                      _mm256_packs_epi32(p2, p3), gs[1]);
+#else
         // two chains (even / odd groups) to halve the dependent vpdpwssd latency
         const __m256i s0 = madd_acc(isum[c], _mm256_maddubs_epi16(u[0], load256(q)), gs[0]);
         const __m256i s1 = _mm256_madd_epi16(_mm256_maddubs_epi16(u[1], load256(q + 32)), gs[1]);
         isum[c] = _mm256_add_epi32(madd_acc(s0, _mm256_maddubs_epi16(u[2], load256(q + 64)), gs[2]),
                                    madd_acc(s1, _mm256_maddubs_epi16(u[3], load256(q + 96)), gs[3]));
+#endif
       }
     }
 #pragma GCC unroll 8
