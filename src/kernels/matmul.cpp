@@ -1,6 +1,6 @@
-// matmul: quantize the activations once, then hand out (rows × tokens) tiles to the pool's threads. Every output
-// is computed in the canonical order of gemm_impl.h whatever tile it falls in, so neither the tiling nor the
-// thread count changes a bit of the result.
+// matmul: quantize the activations once, then hand out (rows × tokens) tiles of one or several matrices to the
+// pool's threads. Every output is computed in the canonical order of gemm_impl.h whatever tile it falls in, so
+// neither the tiling, the grouping of matrices nor the thread count changes a bit of the result.
 #include "kernels/matmul.h"
 
 #include <algorithm>
@@ -19,71 +19,122 @@ constexpr int64_t kItemsPerThread = 8;      // dynamic work items per thread, fo
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t m) { return ceil_div(a, m) * m; }
 
+// One matrix's share of a matmul call: its tiling and where its activations and outputs are.
+struct Plan {
+  const WeightMatrix* w;
+  float* y;
+  detail::TileFn tile;
+  const uint8_t* act;
+  size_t a_stride;
+  int64_t tok_block, n_tb, big, small, n_big, tail_r0, n_items;
+};
+
+// 2. Work items: tok_block tokens × rows, sized for L2, numbered row block major so that consecutive items
+//    reuse the same weight rows (read once from memory) against different tokens. The last nth big row blocks
+//    are cut into eighths: a thread finishing its last big block while another starts one would otherwise idle
+//    for up to a whole block at the end of every decode matmul.
+void plan_items(Plan& p, int64_t n_tok, int nth) {
+  const WeightMatrix& w = *p.w;
+  p.tok_block = n_tok <= 8 ? n_tok : std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / p.a_stride) / 4 * 4, 4, 64);
+  p.n_tb = ceil_div(n_tok, p.tok_block);
+  const int64_t rows_cache = std::max<int64_t>(4, static_cast<int64_t>(kTileBytes / w.row_bytes));
+  const int64_t rows_balance = ceil_div(w.n_out, ceil_div(nth * kItemsPerThread, p.n_tb));
+  // Multiples of 8 rows: the quantized kernels work on 8 rows at a time (one vector lane each).
+  p.big = std::max<int64_t>(8, round_up(std::min(rows_cache, rows_balance), 8));
+  p.small = std::max<int64_t>(8, round_up(p.big / 8, 8));
+  p.n_big = nth > 1 ? std::max<int64_t>(0, (w.n_out - nth * p.big) / p.big) : ceil_div(w.n_out, p.big);
+  p.tail_r0 = std::min(w.n_out, p.n_big * p.big);
+  p.n_items = (p.n_big + ceil_div(w.n_out - p.tail_r0, p.small)) * p.n_tb;
+}
+
+void do_item(const Plan& p, int64_t it, int64_t n_tok) {
+  const WeightMatrix& w = *p.w;
+  const int64_t rb = it / p.n_tb, t0 = it % p.n_tb * p.tok_block;
+  const int64_t r0 = rb < p.n_big ? rb * p.big : p.tail_r0 + (rb - p.n_big) * p.small;
+  const int nr = static_cast<int>(std::min(rb < p.n_big ? p.big : p.small, w.n_out - r0));
+  const int nc = static_cast<int>(std::min(p.tok_block, n_tok - t0));
+  p.tile(w.n_in, static_cast<const uint8_t*>(w.data) + r0 * w.row_bytes, w.row_bytes, nr, p.act + t0 * p.a_stride,
+         p.a_stride, nc, p.y + t0 * w.n_out + r0, static_cast<size_t>(w.n_out));
+}
+
 }  // namespace
 
 void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tok, float* y) {
-  using namespace detail;
-  const IsaKernels& k = kernels_for(active_isa());
-  const TileFn tile = k.tile[static_cast<uint32_t>(w.type)];
-  PRIMA_ASSERT(tile != nullptr);
-  if (n_tok <= 0 || w.n_out <= 0) return;
-  const int nth = pool.n_threads();
+  const MatmulJob job{w, y};
+  matmul(pool, std::span<const MatmulJob>(&job, 1), x, n_tok);
+}
 
-  // 1. Activations: x[n_tok][n_in] -> act[n_tok][a_stride bytes].
-  const ActFormat fmt = act_format(w.type);
-  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-  size_t a_stride = static_cast<size_t>(w.n_in) * sizeof(float);
-  if (fmt != ActFormat::f32) {
-    a_stride = act_row_bytes(fmt, w.n_in);
-    auto* buf = static_cast<uint8_t*>(pool.scratch(a_stride * static_cast<size_t>(n_tok), ThreadPool::kScratchMatmul));
-    const QuantizeActFn quantize = fmt == ActFormat::q8_32 ? k.quantize_q8_32
-                                   : fmt == ActFormat::q8_1 ? k.quantize_q8_1
-                                                            : k.quantize_q8_K;
+void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tok) {
+  using namespace detail;
+  PRIMA_ASSERT(!jobs.empty() && jobs.size() <= kMaxJobs);
+  if (n_tok <= 0) return;
+  const IsaKernels& k = kernels_for(active_isa());
+  const int nth = pool.n_threads();
+  const int64_t n_in = jobs[0].w.n_in;
+
+  // 1. Activations: x[n_tok][n_in] -> act[n_tok][a_stride bytes], once per format the jobs need (the formats
+  //    share one scratch buffer, one after another).
+  constexpr int kFormats = 4;
+  size_t offset[kFormats] = {}, stride[kFormats] = {};
+  bool used[kFormats] = {};
+  for (const MatmulJob& j : jobs) {
+    PRIMA_ASSERT(j.w.n_in == n_in && k.tile[static_cast<uint32_t>(j.w.type)] != nullptr);
+    used[static_cast<int>(act_format(j.w.type))] = true;
+  }
+  size_t bytes = 0;
+  for (int f = 0; f < kFormats; ++f) {
+    if (!used[f] || static_cast<ActFormat>(f) == ActFormat::f32) continue;
+    stride[f] = act_row_bytes(static_cast<ActFormat>(f), n_in);
+    offset[f] = bytes;
+    bytes += (stride[f] * static_cast<size_t>(n_tok) + 63) / 64 * 64;
+  }
+  auto* buf = bytes ? static_cast<uint8_t*>(pool.scratch(bytes, ThreadPool::kScratchMatmul)) : nullptr;
+  for (int f = 0; f < kFormats; ++f) {
+    if (!used[f] || static_cast<ActFormat>(f) == ActFormat::f32) continue;
+    const QuantizeActFn quantize = static_cast<ActFormat>(f) == ActFormat::q8_32 ? k.quantize_q8_32
+                                   : static_cast<ActFormat>(f) == ActFormat::q8_1 ? k.quantize_q8_1
+                                                                                    : k.quantize_q8_K;
+    uint8_t* out = buf + offset[f];
+    const size_t as = stride[f];
     if (n_tok < 2 * nth) {
-      for (int64_t t = 0; t < n_tok; ++t) quantize(x + t * w.n_in, buf + t * a_stride, w.n_in);
+      for (int64_t t = 0; t < n_tok; ++t) quantize(x + t * n_in, out + t * as, n_in);
     } else {
       std::atomic<int64_t> next{0};
       pool.run_shared([&](int, int) {
         for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < n_tok;)
-          quantize(x + t * w.n_in, buf + t * a_stride, w.n_in);
+          quantize(x + t * n_in, out + t * as, n_in);
       });
     }
-    act = buf;
   }
 
-  // 2. Work items: tok_block tokens × rows, sized for L2, numbered row block major so that consecutive items
-  //    reuse the same weight rows (read once from memory) against different tokens. The last nth big row
-  //    blocks are cut into eighths: a thread finishing its last big block while another starts one would
-  //    otherwise idle for up to a whole block at the end of every decode matmul.
-  const int64_t tok_block =
-      n_tok <= 8 ? n_tok : std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / a_stride) / 4 * 4, 4, 64);
-  const int64_t n_tb = ceil_div(n_tok, tok_block);
-  const int64_t rows_cache = std::max<int64_t>(4, static_cast<int64_t>(kTileBytes / w.row_bytes));
-  const int64_t rows_balance = ceil_div(w.n_out, ceil_div(nth * kItemsPerThread, n_tb));
-  // Multiples of 8 rows: the quantized kernels work on 8 rows at a time (one vector lane each).
-  const int64_t big = std::max<int64_t>(8, round_up(std::min(rows_cache, rows_balance), 8));
-  const int64_t small = std::max<int64_t>(8, round_up(big / 8, 8));
-  const int64_t n_big = nth > 1 ? std::max<int64_t>(0, (w.n_out - nth * big) / big) : ceil_div(w.n_out, big);
-  const int64_t tail_r0 = std::min(w.n_out, n_big * big);
-  const int64_t n_rb = n_big + ceil_div(w.n_out - tail_r0, small);
-  const int64_t n_items = n_rb * n_tb;
-
-  const auto* wdata = static_cast<const uint8_t*>(w.data);
-  auto do_item = [&](int64_t it) {
-    const int64_t rb = it / n_tb, t0 = it % n_tb * tok_block;
-    const int64_t r0 = rb < n_big ? rb * big : tail_r0 + (rb - n_big) * small;
-    const int nr = static_cast<int>(std::min(rb < n_big ? big : small, w.n_out - r0));
-    const int nc = static_cast<int>(std::min(tok_block, n_tok - t0));
-    tile(w.n_in, wdata + r0 * w.row_bytes, w.row_bytes, nr, act + t0 * a_stride, a_stride, nc, y + t0 * w.n_out + r0,
-         static_cast<size_t>(w.n_out));
+  // 2. Every job's work items, numbered one job after another and handed out together: one dispatch (and one
+  //    wait) for all the matrices that read this input (Q, K, V; gate, up).
+  Plan plans[kMaxJobs];
+  int64_t first[kMaxJobs + 1] = {};
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    Plan& p = plans[i];
+    const ActFormat f = act_format(jobs[i].w.type);
+    p.w = &jobs[i].w;
+    p.y = jobs[i].y;
+    p.tile = k.tile[static_cast<uint32_t>(jobs[i].w.type)];
+    p.act = f == ActFormat::f32 ? reinterpret_cast<const uint8_t*>(x) : buf + offset[static_cast<int>(f)];
+    p.a_stride = f == ActFormat::f32 ? static_cast<size_t>(n_in) * sizeof(float) : stride[static_cast<int>(f)];
+    plan_items(p, n_tok, nth);
+    first[i + 1] = first[i] + (jobs[i].w.n_out > 0 ? p.n_items : 0);
+  }
+  const int64_t n_items = first[jobs.size()];
+  auto item = [&](int64_t it) {
+    size_t j = 0;
+    while (it >= first[j + 1]) ++j;
+    do_item(plans[j], it - first[j], n_tok);
   };
   if (nth == 1 || n_items == 1) {
-    for (int64_t it = 0; it < n_items; ++it) do_item(it);
+    for (int64_t it = 0; it < n_items; ++it) item(it);
     return;
   }
   std::atomic<int64_t> next{0};
   pool.run_shared([&](int, int) {  // a late worker is skipped, not waited for
-    for (int64_t it; (it = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) do_item(it);
+    for (int64_t it; (it = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) item(it);
   });
 }
 

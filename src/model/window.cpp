@@ -56,9 +56,8 @@ void Window::layer(kernels::ThreadPool& pool, Workspace& ws, const LayerWeights&
   // --- attention block:  x = x + Wo · attention(rope(Wq·norm(x)), rope(Wk·norm(x)), Wv·norm(x))
   for (int32_t t = 0; t < n; ++t)
     kernels::rmsnorm(x + size_t(t) * n_embd, w.attn_norm.data, ws.xn.data() + size_t(t) * n_embd, n_embd, hp_.rms_eps);
-  kernels::matmul(pool, w.wq, ws.xn.data(), n, ws.q.data());  // q: [n][n_head][hd]
-  kernels::matmul(pool, w.wk, ws.xn.data(), n, ws.k.data());  // k: [n][n_head_kv][hd]
-  kernels::matmul(pool, w.wv, ws.xn.data(), n, ws.v.data());  // v: [n][n_head_kv][hd]
+  // q: [n][n_head][hd], k and v: [n][n_head_kv][hd]
+  kernels::matmul(pool, {{w.wq, ws.q.data()}, {w.wk, ws.k.data()}, {w.wv, ws.v.data()}}, ws.xn.data(), n);
   if (w.bq) {
     kernels::add_rows(ws.q.data(), w.bq.data, n, n_q);
     kernels::add_rows(ws.k.data(), w.bk.data, n, n_embd_kv);
@@ -90,8 +89,7 @@ void Window::layer(kernels::ThreadPool& pool, Workspace& ws, const LayerWeights&
   // --- feed-forward block:  x = x + W_down · (silu(W_gate·norm(x)) * W_up·norm(x))
   for (int32_t t = 0; t < n; ++t)
     kernels::rmsnorm(x + size_t(t) * n_embd, w.ffn_norm.data, ws.xn.data() + size_t(t) * n_embd, n_embd, hp_.rms_eps);
-  kernels::matmul(pool, w.w_gate, ws.xn.data(), n, ws.gate.data());  // gate: [n][n_ff]
-  kernels::matmul(pool, w.w_up, ws.xn.data(), n, ws.up.data());      // up:   [n][n_ff]
+  kernels::matmul(pool, {{w.w_gate, ws.gate.data()}, {w.w_up, ws.up.data()}}, ws.xn.data(), n);  // [n][n_ff] each
   kernels::silu_mul(ws.gate.data(), ws.up.data(), int64_t{n} * hp_.n_ff);
   kernels::matmul(pool, w.w_down, ws.gate.data(), n, ws.tmp.data());  // tmp: [n][n_embd]
   kernels::add(x, ws.tmp.data(), int64_t{n} * n_embd);
