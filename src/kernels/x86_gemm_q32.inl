@@ -97,9 +97,9 @@ static inline __m256i q32_dot(__m256i u, const int8_t* q) {
 
 // [t0 t1 ... t7]: the totals of 8 vectors of 8 i32.
 static inline __m256i reduce8(const __m256i (&v)[8]) {
-  const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
-  const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
-  const __m256i lo = _mm256_hadd_epi32(h01, h23), hi = _mm256_hadd_epi32(h45, h67);  // [t0..t3 | t0..t3] halves
+  const __m256i h01 = sum_pairs(v[0], v[1]), h23 = sum_pairs(v[2], v[3]);
+  const __m256i h45 = sum_pairs(v[4], v[5]), h67 = sum_pairs(v[6], v[7]);
+  const __m256i lo = sum_quads(h01, h23), hi = sum_quads(h45, h67);  // [t0..t3 | t0..t3] halves
   return _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31));
 }
 
