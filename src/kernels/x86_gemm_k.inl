@@ -149,6 +149,8 @@ static inline uint32_t k_dpair(const block_q4_K& b) { return b.d | static_cast<u
 static inline uint32_t k_dpair(const block_q5_K& b) { return b.d | static_cast<uint32_t>(b.dmin) << 16; }
 static inline uint32_t k_dpair(const block_q6_K& b) { return b.d | static_cast<uint32_t>(b.d) << 16; }
 
+#include "kernels/x86_gemm_k_packed.inl"
+
 template <class B>
 struct KKernel {
   // Prefill: C activation rows per pass against kPrefillRows weight rows (8 outputs: two vectors of 4). 8 × 1
@@ -156,7 +158,7 @@ struct KKernel {
   static constexpr int C = 8;
   static constexpr int kPrefillRows = 8 / C;
 
-  // Super-block wb against super-block i of Cc activation rows: hv[c] = hadd(isum_c, msum_c).
+  // Super-block wb against super-block i of Cc activation rows: hv[c] = sum_pairs(isum_c, msum_c).
   template <int Cc>
   static inline __attribute__((always_inline)) void row_sums(const B& wb, const block_q8_K* const* ab, int64_t i,
                                                              __m256i* hv) {
@@ -194,7 +196,7 @@ struct KKernel {
 #pragma GCC unroll 8
     for (int c = 0; c < Cc; ++c) {
       const __m256i msum = _mm256_madd_epi16(load256(ab[c][i].bsums), k.mn);
-      hv[c] = _mm256_hadd_epi32(isum[c], msum);
+      hv[c] = sum_pairs(isum[c], msum);
     }
   }
 
@@ -217,7 +219,7 @@ struct KKernel {
       for (int o = Rr * Cc; o < 4 * H; ++o) hv[o] = _mm256_setzero_si256();
 #pragma GCC unroll 2
       for (int h = 0; h < H; ++h) {
-        const __m256i x = _mm256_hadd_epi32(hv[4 * h], hv[4 * h + 1]), z = _mm256_hadd_epi32(hv[4 * h + 2], hv[4 * h + 3]);
+        const __m256i x = sum_quads(hv[4 * h], hv[4 * h + 1]), z = sum_quads(hv[4 * h + 2], hv[4 * h + 3]);
         const __m256i t = _mm256_add_epi32(_mm256_permute2x128_si256(x, z, 0x20), _mm256_permute2x128_si256(x, z, 0x31));
         // [d, dm] of each output's weight row, and [da, da] of its activation row
         __m256 dv, av;
@@ -278,6 +280,12 @@ struct KKernel {
       }
       return;
     }
+#if PRIMA_VNNI
+    if (nc >= kPackMinTokens) {  // enough tokens to pay for packing 8 rows (x86_gemm_k_packed.inl)
+      tile_k_packed<B>(n, wb, ws, nr, ab, as, nc, y, ldy);
+      return;
+    }
+#endif
     // Prefill: C activation rows (kept in L1) against the weight rows (streamed from L2), 8 outputs at a time.
     constexpr int64_t kMaxBlocks = 128;  // rows up to 32768 values get their da vectors precomputed
     const int64_t nb = n / QK_K;

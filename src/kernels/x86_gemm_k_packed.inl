@@ -1,0 +1,194 @@
+// Prefill of the K-quants with VNNI: weight rows in vector lanes, activations broadcast. Included by
+// x86_gemm_k.inl (after the unpackers k_scales / k_half, before KKernel, which calls it for tiles of many tokens).
+//
+// The per-row kernel of x86_gemm_k.inl multiplies one weight row with 8 tokens; every (row, token, super-block)
+// then needs its 8-lane integer sums reduced, scaled and turned into floats on its own. Here 8 weight rows share
+// each instruction instead: a super-block of the 8 rows is unpacked once and transposed into
+//   w[p]  (p < 64): the 4 values 4p..4p+3 of each row r in 32-bit lane r,
+//   sc[j] (j < 16): the scale of sub-block j of each row, as i32 lanes,
+//   mn[m] (m < 8):  the mins of sub-blocks 2m and 2m+1 of each row, as an i16 pair per lane,
+//   d, dm:          the rows' super-block scales as 8 floats,
+// and every token of the tile runs over the packed rows: per sub-block 4 vpdpbusd of w[p] with the token's
+// 4 bytes 4p..4p+3 broadcast to all lanes give the 8 rows' sub-block sums in one vector, vpmulld by sc[j]
+// applies the scales, and the float steps of gemm_impl.h's canonical order run on the 8 rows at once:
+//   v = ((d · da) · float(isum)) - ((dm · da) · float(msum));  acc = acc + v     (lane r = row r)
+// The exact integer sums are formed in another order than the per-row kernel's, which does not change them,
+// so every output keeps its bits. 8 tokens share each loaded w[p] and sc[j] (4 measured ~3 % slower, 2 ~25 %).
+//
+// The packed rows are built kPackBlocks super-blocks at a time on the stack (46 KB), and the tokens' float
+// accumulators carry across the chunks, so each output's additions stay in block order.
+
+#if PRIMA_VNNI
+
+struct PackedK {
+  __m256i w[64];
+  __m256i sc[16];
+  __m256i mn[8];
+  __m256 d, dm;
+};
+
+constexpr int kPackBlocks = 16;
+constexpr int kPackTokens = 64;    // accumulators per pass (matmul's token blocks are at most 64)
+constexpr int kPackMinTokens = 8;  // fewer tokens go through the per-row kernel
+
+// 8 vectors of 8 i32 -> their transpose (out[k] lane r = in[r] lane k).
+static inline void transpose8_epi32(const __m256i in[8], __m256i out[8]) {
+  __m256i t[8], s[8];
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    t[2 * k] = _mm256_unpacklo_epi32(in[2 * k], in[2 * k + 1]);
+    t[2 * k + 1] = _mm256_unpackhi_epi32(in[2 * k], in[2 * k + 1]);
+  }
+#pragma GCC unroll 2
+  for (int k = 0; k < 2; ++k) {
+    s[4 * k] = _mm256_unpacklo_epi64(t[4 * k], t[4 * k + 2]);
+    s[4 * k + 1] = _mm256_unpackhi_epi64(t[4 * k], t[4 * k + 2]);
+    s[4 * k + 2] = _mm256_unpacklo_epi64(t[4 * k + 1], t[4 * k + 3]);
+    s[4 * k + 3] = _mm256_unpackhi_epi64(t[4 * k + 1], t[4 * k + 3]);
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    out[k] = _mm256_permute2x128_si256(s[k], s[k + 4], 0x20);
+    out[k + 4] = _mm256_permute2x128_si256(s[k], s[k + 4], 0x31);
+  }
+}
+
+// Super-blocks i0 .. i0 + nb_chunk - 1 of the 8 rows wr -> pk.
+template <class B>
+static void pack_k_rows(const B* const (&wr)[8], int64_t i0, int nb_chunk, PackedK* pk) {
+  for (int ib = 0; ib < nb_chunk; ++ib) {
+    const int64_t i = i0 + ib;
+    PackedK& p = pk[ib];
+#pragma GCC unroll 1
+    for (int h = 0; h < 2; ++h) {
+      __m256i u[8][4];
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r) k_half(wr[r][i], h, u[r]);
+#pragma GCC unroll 1
+      for (int g = 0; g < 4; ++g) {
+        __m256i in[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; ++r) in[r] = u[r][g];
+        transpose8_epi32(in, p.w + 32 * h + 8 * g);  // group g of half h: values 128h + 32g + 4k, k < 8
+      }
+    }
+    alignas(32) int16_t sc[8][16], mn[8][16];
+    alignas(16) uint16_t d[8], dm[8];
+#pragma GCC unroll 1
+    for (int r = 0; r < 8; ++r) {
+      WK k;
+      k_scales(wr[r][i], k);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(sc[r]), k.sc);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(mn[r]), k.mn);
+      const uint32_t dp = k_dpair(wr[r][i]);
+      d[r] = static_cast<uint16_t>(dp);
+      dm[r] = static_cast<uint16_t>(dp >> 16);
+    }
+    for (int j = 0; j < 16; ++j)
+      p.sc[j] = _mm256_setr_epi32(sc[0][j], sc[1][j], sc[2][j], sc[3][j], sc[4][j], sc[5][j], sc[6][j], sc[7][j]);
+    for (int m = 0; m < 8; ++m) {
+      alignas(32) int16_t pair[16];
+      for (int r = 0; r < 8; ++r) {
+        pair[2 * r] = mn[r][2 * m];
+        pair[2 * r + 1] = mn[r][2 * m + 1];
+      }
+      p.mn[m] = _mm256_load_si256(reinterpret_cast<const __m256i*>(pair));
+    }
+    p.d = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(d)));
+    p.dm = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dm)));
+  }
+}
+
+static inline __m256i bcast4(const int8_t* q) {
+  int32_t v;
+  std::memcpy(&v, q, 4);
+  return _mm256_set1_epi32(v);
+}
+
+// T tokens (activation rows a[t], super-blocks i0..) over nb_chunk packed super-blocks: acc[t] lane r += row r's
+// terms, in block order.
+template <int T>
+static inline void run_packed(const PackedK* pk, int nb_chunk, const block_q8_K* const* a, int64_t i0, __m256* acc) {
+  for (int ib = 0; ib < nb_chunk; ++ib) {
+    const PackedK& p = pk[ib];
+    const int64_t i = i0 + ib;
+    __m256i isum[T], msum[T];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) isum[t] = msum[t] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+    for (int j = 0; j < 16; ++j) {
+      const __m256i w0 = p.w[4 * j], w1 = p.w[4 * j + 1], w2 = p.w[4 * j + 2], w3 = p.w[4 * j + 3], sc = p.sc[j];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const int8_t* q = a[t][i].qs + 16 * j;
+        __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w0, bcast4(q));
+        s = _mm256_dpbusd_epi32(s, w1, bcast4(q + 4));
+        s = _mm256_dpbusd_epi32(s, w2, bcast4(q + 8));
+        s = _mm256_dpbusd_epi32(s, w3, bcast4(q + 12));
+        isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(s, sc));
+      }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) {
+      const int16_t* bs = a[t][i].bsums;
+#pragma GCC unroll 8
+      for (int m = 0; m < 8; ++m) {
+        int32_t pair;
+        std::memcpy(&pair, bs + 2 * m, 4);
+        msum[t] = _mm256_dpwssd_epi32(msum[t], p.mn[m], _mm256_set1_epi32(pair));
+      }
+      const __m256 da = _mm256_set1_ps(a[t][i].d);
+      const __m256 v = _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(p.d, da), _mm256_cvtepi32_ps(isum[t])),
+                                     _mm256_mul_ps(_mm256_mul_ps(p.dm, da), _mm256_cvtepi32_ps(msum[t])));
+      acc[t] = _mm256_add_ps(acc[t], v);
+    }
+  }
+}
+
+// The tile y[c * ldy + r] (r < nr, c < nc) of rows at w (ws bytes apart) and activation rows at a (as apart).
+template <class B>
+static void tile_k_packed(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* a, size_t as, int nc, float* y,
+                          size_t ldy) {
+  const int64_t nb = n / QK_K;
+  alignas(32) PackedK pk[kPackBlocks];
+  __m256 acc[kPackTokens];
+  for (int r0 = 0; r0 < nr; r0 += 8) {
+    const B* wr[8];
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) wr[k] = reinterpret_cast<const B*>(w + min_int(r0 + k, nr - 1) * ws);  // pad: repeat
+    for (int c0 = 0; c0 < nc; c0 += kPackTokens) {
+      const int cn = min_int(kPackTokens, nc - c0);
+      for (int c = 0; c < cn; ++c) acc[c] = _mm256_setzero_ps();
+      for (int64_t i0 = 0; i0 < nb; i0 += kPackBlocks) {
+        const int nbc = static_cast<int>(nb - i0 < kPackBlocks ? nb - i0 : kPackBlocks);
+        pack_k_rows(wr, i0, nbc, pk);
+        int c = 0;
+        const block_q8_K* at[8];
+        auto rows = [&](int n_rows) {
+          for (int t = 0; t < n_rows; ++t) at[t] = reinterpret_cast<const block_q8_K*>(a + (c0 + c + t) * as);
+        };
+        for (; c + 8 <= cn; c += 8) {
+          rows(8);
+          run_packed<8>(pk, nbc, at, i0, acc + c);
+        }
+        if (c + 4 <= cn) {
+          rows(4);
+          run_packed<4>(pk, nbc, at, i0, acc + c);
+          c += 4;
+        }
+        for (; c < cn; ++c) {
+          rows(1);
+          run_packed<1>(pk, nbc, at, i0, acc + c);
+        }
+      }
+      const int rn = min_int(8, nr - r0);
+      for (int c = 0; c < cn; ++c) {
+        alignas(32) float lanes[8];
+        _mm256_store_ps(lanes, acc[c]);
+        for (int k = 0; k < rn; ++k) y[(c0 + c) * ldy + r0 + k] = lanes[k];
+      }
+    }
+  }
+}
+
+#endif  // PRIMA_VNNI
