@@ -69,6 +69,36 @@ static inline __m256i sum_quads(__m256i s, __m256i t) {
   return _mm256_add_epi32(_mm256_unpacklo_epi64(s, t), _mm256_unpackhi_epi64(s, t));
 }
 
+// 8 vectors of 8 i32 -> their transpose (out[k] lane r = in[r] lane k).
+static inline void transpose8_epi32(const __m256i in[8], __m256i out[8]) {
+  __m256i t[8], s[8];
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    t[2 * k] = _mm256_unpacklo_epi32(in[2 * k], in[2 * k + 1]);
+    t[2 * k + 1] = _mm256_unpackhi_epi32(in[2 * k], in[2 * k + 1]);
+  }
+#pragma GCC unroll 2
+  for (int k = 0; k < 2; ++k) {
+    s[4 * k] = _mm256_unpacklo_epi64(t[4 * k], t[4 * k + 2]);
+    s[4 * k + 1] = _mm256_unpackhi_epi64(t[4 * k], t[4 * k + 2]);
+    s[4 * k + 2] = _mm256_unpacklo_epi64(t[4 * k + 1], t[4 * k + 3]);
+    s[4 * k + 3] = _mm256_unpackhi_epi64(t[4 * k + 1], t[4 * k + 3]);
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    out[k] = _mm256_permute2x128_si256(s[k], s[k + 4], 0x20);
+    out[k + 4] = _mm256_permute2x128_si256(s[k], s[k + 4], 0x31);
+  }
+}
+
+// The 4 bytes at q in every 32-bit lane.
+static inline __m256i bcast4(const int8_t* q) {
+  int32_t v;
+  std::memcpy(&v, q, 4);
+  return _mm256_set1_epi32(v);
+}
+
+
 
 // ---- tiles ------------------------------------------------------------------------------------------------
 // A kernel K provides R (weight rows) and C (activation rows) per register tile and

@@ -31,28 +31,6 @@ constexpr int kPackBlocks = 16;
 constexpr int kPackTokens = 64;    // accumulators per pass (matmul's token blocks are at most 64)
 constexpr int kPackMinTokens = 8;  // fewer tokens go through the per-row kernel
 
-// 8 vectors of 8 i32 -> their transpose (out[k] lane r = in[r] lane k).
-static inline void transpose8_epi32(const __m256i in[8], __m256i out[8]) {
-  __m256i t[8], s[8];
-#pragma GCC unroll 4
-  for (int k = 0; k < 4; ++k) {
-    t[2 * k] = _mm256_unpacklo_epi32(in[2 * k], in[2 * k + 1]);
-    t[2 * k + 1] = _mm256_unpackhi_epi32(in[2 * k], in[2 * k + 1]);
-  }
-#pragma GCC unroll 2
-  for (int k = 0; k < 2; ++k) {
-    s[4 * k] = _mm256_unpacklo_epi64(t[4 * k], t[4 * k + 2]);
-    s[4 * k + 1] = _mm256_unpackhi_epi64(t[4 * k], t[4 * k + 2]);
-    s[4 * k + 2] = _mm256_unpacklo_epi64(t[4 * k + 1], t[4 * k + 3]);
-    s[4 * k + 3] = _mm256_unpackhi_epi64(t[4 * k + 1], t[4 * k + 3]);
-  }
-#pragma GCC unroll 4
-  for (int k = 0; k < 4; ++k) {
-    out[k] = _mm256_permute2x128_si256(s[k], s[k + 4], 0x20);
-    out[k + 4] = _mm256_permute2x128_si256(s[k], s[k + 4], 0x31);
-  }
-}
-
 // Super-blocks i0 .. i0 + nb_chunk - 1 of the 8 rows wr -> pk.
 template <class B>
 static void pack_k_rows(const B* const (&wr)[8], int64_t i0, int nb_chunk, PackedK* pk) {
@@ -97,12 +75,6 @@ static void pack_k_rows(const B* const (&wr)[8], int64_t i0, int nb_chunk, Packe
     p.d = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(d)));
     p.dm = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dm)));
   }
-}
-
-static inline __m256i bcast4(const int8_t* q) {
-  int32_t v;
-  std::memcpy(&v, q, 4);
-  return _mm256_set1_epi32(v);
 }
 
 // T tokens (activation rows a[t], super-blocks i0..) over nb_chunk packed super-blocks: acc[t] lane r += row r's

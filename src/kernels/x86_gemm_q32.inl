@@ -140,13 +140,36 @@ struct Q32Kernel {
       } else {
         bw = _mm256_mul_ps(dw, _mm256_set1_ps(Q32<B>::kOffset));  // exact
       }
+#if PRIMA_VNNI
+      // Several tokens: transpose the 8 rows' values once (wt[p] lane r = row r's values 4p..4p+3) and let
+      // each token's 4-byte groups, broadcast, meet them in vpdpbusd: the 8 rows' sums come out in their lanes,
+      // without the per-token reduction of 8 vectors.
+      __m256i wt[8];
+      if constexpr (Cc > 1) transpose8_epi32(u, wt);
+#endif
 #pragma GCC unroll 8
       for (int c = 0; c < Cc; ++c) {
         const block_q8_32x8& g = ag[c][gi];
-        __m256i dp[8];
+        __m256i isum;
+#if PRIMA_VNNI
+        if constexpr (Cc > 1) {
+          const int8_t* qa = g.qs + 32 * b;
+          __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wt[0], bcast4(qa));
+          __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wt[1], bcast4(qa + 4));
+#pragma GCC unroll 3
+          for (int p = 2; p < 8; p += 2) {
+            s0 = _mm256_dpbusd_epi32(s0, wt[p], bcast4(qa + 4 * p));
+            s1 = _mm256_dpbusd_epi32(s1, wt[p + 1], bcast4(qa + 4 * p + 4));
+          }
+          isum = _mm256_add_epi32(s0, s1);
+        } else
+#endif
+        {
+          __m256i dp[8];
 #pragma GCC unroll 8
-        for (int r = 0; r < 8; ++r) dp[r] = q32_dot<B>(u[r], g.qs + 32 * b);
-        __m256i isum = reduce8(dp);
+          for (int r = 0; r < 8; ++r) dp[r] = q32_dot<B>(u[r], g.qs + 32 * b);
+          isum = reduce8(dp);
+        }
         if constexpr (Q32<B>::kSigned) isum = _mm256_add_epi32(isum, _mm256_set1_epi32(128 * g.sum[b]));
         const __m256 dd = _mm256_mul_ps(dw, _mm256_set1_ps(g.d[b]));
         const __m256 v = _mm256_add_ps(_mm256_mul_ps(dd, _mm256_cvtepi32_ps(isum)), _mm256_mul_ps(bw, _mm256_set1_ps(g.s[b])));
