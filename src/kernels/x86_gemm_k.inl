@@ -317,12 +317,10 @@ struct KKernel {
       }
       return;
     }
-#if PRIMA_VNNI
     if (nc >= kPackMinTokens) {  // enough tokens to pay for packing 8 rows (x86_gemm_k_packed.inl)
       tile_k_packed<B>(n, wb, ws, nr, ab, as, nc, y, ldy);
       return;
     }
-#endif
     // Prefill: C activation rows (kept in L1) against the weight rows (streamed from L2), 8 outputs at a time.
     constexpr int64_t kMaxBlocks = 128;  // rows up to 32768 values get their da vectors precomputed
     const int64_t nb = n / QK_K;

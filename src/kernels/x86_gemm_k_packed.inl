@@ -1,4 +1,4 @@
-// Prefill of the K-quants with VNNI: weight rows in vector lanes, activations broadcast. Included by
+// Prefill of the K-quants: weight rows in vector lanes, activations broadcast (VNNI, and AVX2 without it). Included by
 // x86_gemm_k.inl (after the unpackers k_scales / k_half, before KKernel, which calls it for tiles of many tokens).
 //
 // The per-row kernel of x86_gemm_k.inl multiplies one weight row with 8 tokens; every (row, token, super-block)
@@ -15,10 +15,12 @@
 // The exact integer sums are formed in another order than the per-row kernel's, which does not change them,
 // so every output keeps its bits. 8 tokens share each loaded w[p] and sc[j] (4 measured ~3 % slower, 2 ~25 %).
 //
+// Without VNNI (AVX2) the same layout goes through vpmaddubsw (u < 64: no saturation) in pairs of quads added in
+// 16 bits (|sum| <= 4 * 63 * 127 < 2^15) and vpmaddwd by sc[j] held as (sc, sc) i16 pairs: the scale multiply
+// comes with the widening, so there is no vpmulld.
+//
 // The packed rows are built kPackBlocks super-blocks at a time on the stack (46 KB), and the tokens' float
 // accumulators carry across the chunks, so each output's additions stay in block order.
-
-#if PRIMA_VNNI
 
 struct PackedK {
   __m256i w[64];
@@ -62,8 +64,12 @@ static void pack_k_rows(const B* const (&wr)[8], int64_t i0, int nb_chunk, Packe
       d[r] = static_cast<uint16_t>(dp);
       dm[r] = static_cast<uint16_t>(dp >> 16);
     }
-    for (int j = 0; j < 16; ++j)
+    for (int j = 0; j < 16; ++j) {
       p.sc[j] = _mm256_setr_epi32(sc[0][j], sc[1][j], sc[2][j], sc[3][j], sc[4][j], sc[5][j], sc[6][j], sc[7][j]);
+#if !PRIMA_VNNI
+      p.sc[j] = _mm256_or_si256(_mm256_and_si256(p.sc[j], _mm256_set1_epi32(0xffff)), _mm256_slli_epi32(p.sc[j], 16));
+#endif
+    }
     for (int m = 0; m < 8; ++m) {
       alignas(32) int16_t pair[16];
       for (int r = 0; r < 8; ++r) {
@@ -93,11 +99,18 @@ static inline void run_packed(const PackedK* pk, int nb_chunk, const block_q8_K*
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
         const int8_t* q = a[t][i].qs + 16 * j;
+#if PRIMA_VNNI
         __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w0, bcast4(q));
         s = _mm256_dpbusd_epi32(s, w1, bcast4(q + 4));
         s = _mm256_dpbusd_epi32(s, w2, bcast4(q + 8));
         s = _mm256_dpbusd_epi32(s, w3, bcast4(q + 12));
         isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(s, sc));
+#else
+        const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w0, bcast4(q)), _mm256_maddubs_epi16(w1, bcast4(q + 4)));
+        const __m256i s23 =
+            _mm256_add_epi16(_mm256_maddubs_epi16(w2, bcast4(q + 8)), _mm256_maddubs_epi16(w3, bcast4(q + 12)));
+        isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
+#endif
       }
     }
 #pragma GCC unroll 4
@@ -107,7 +120,7 @@ static inline void run_packed(const PackedK* pk, int nb_chunk, const block_q8_K*
       for (int m = 0; m < 8; ++m) {
         int32_t pair;
         std::memcpy(&pair, bs + 2 * m, 4);
-        msum[t] = _mm256_dpwssd_epi32(msum[t], p.mn[m], _mm256_set1_epi32(pair));
+        msum[t] = madd_acc(msum[t], p.mn[m], _mm256_set1_epi32(pair));
       }
       const __m256 da = _mm256_set1_ps(a[t][i].d);
       const __m256 v = _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(p.d, da), _mm256_cvtepi32_ps(isum[t])),
@@ -163,4 +176,3 @@ static void tile_k_packed(int64_t n, const uint8_t* w, size_t ws, int nr, const 
   }
 }
 
-#endif  // PRIMA_VNNI
