@@ -181,8 +181,9 @@ static inline uint32_t k_dpair(const block_q6_K& b) { return b.d | static_cast<u
 
 template <class B>
 struct KKernel {
-  // Prefill: C activation rows per pass against kPrefillRows weight rows (8 outputs: two vectors of 4). 8 × 1
-  // measured best (AVX2 +10 %, AVX-512 +5 % over 4 × 2): each super-block unpacked once for 8 tokens.
+  // Short prefill (fewer tokens than the packed kernel takes): up to C activation rows per pass against
+  // kPrefillRows weight rows (8 outputs: two vectors of 4); 8 × 1 measured best (AVX2 +10 %, AVX-512 +5 % over
+  // 4 × 2) when this was the only prefill kernel.
   static constexpr int C = 8;
   static constexpr int kPrefillRows = 8 / C;
 
@@ -321,44 +322,42 @@ struct KKernel {
       tile_k_packed<B>(n, wb, ws, nr, ab, as, nc, y, ldy);
       return;
     }
-    // Prefill: C activation rows (kept in L1) against the weight rows (streamed from L2), 8 outputs at a time.
+    // Prefill of 2 .. kPackMinTokens - 1 tokens (too few to pay for packing 8 rows): the nc <= C activation rows
+    // (kept in L1) against the weight rows (streamed from L2), in one pass.
+    static_assert(kPackMinTokens <= C, "one pass of the per-row kernel covers every count the packed one leaves");
     constexpr int64_t kMaxBlocks = 128;  // rows up to 32768 values get their da vectors precomputed
     const int64_t nb = n / QK_K;
     alignas(32) float dav[kMaxBlocks * 2 * C];
-    for (int c0 = 0; c0 < nc; c0 += C) {
-      const int cc = min_int(C, nc - c0);
-      const block_q8_K* ac[C];
+    const int cc = nc;
+    const block_q8_K* ac[C];
 #pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) ac[c] = reinterpret_cast<const block_q8_K*>(ab + min_int(c0 + c, nc - 1) * as);
-      if (nb <= kMaxBlocks) {
-        for (int64_t i = 0; i < nb; ++i)
-          for (int c = 0; c < C; ++c) dav[i * 2 * C + 2 * c] = dav[i * 2 * C + 2 * c + 1] = ac[c][i].d;
-      }
-      const float* da = nb <= kMaxBlocks ? dav : nullptr;
-      for (int r = 0; r < nr; r += kPrefillRows) {
-        const B* wr[kPrefillRows];
+    for (int c = 0; c < C; ++c) ac[c] = reinterpret_cast<const block_q8_K*>(ab + min_int(c, nc - 1) * as);
+    if (nb <= kMaxBlocks) {
+      for (int64_t i = 0; i < nb; ++i)
+        for (int c = 0; c < C; ++c) dav[i * 2 * C + 2 * c] = dav[i * 2 * C + 2 * c + 1] = ac[c][i].d;
+    }
+    const float* da = nb <= kMaxBlocks ? dav : nullptr;
+    for (int r = 0; r < nr; r += kPrefillRows) {
+      const B* wr[kPrefillRows];
 #pragma GCC unroll 2
-        for (int k = 0; k < kPrefillRows; ++k) wr[k] = row(min_int(r + k, nr - 1));
-        const int rr = min_int(kPrefillRows, nr - r);
-        switch (cc) {
-          case 1: run<kPrefillRows, 1>(n, wr, ac, out, nullptr); break;
-          case 2: run<kPrefillRows, 2>(n, wr, ac, out, da); break;
-          case 4: run<kPrefillRows, 4>(n, wr, ac, out, da); break;
-          case 8: if constexpr (C == 8) run<1, 8>(n, wr, ac, out, da); break;
-          default:  // 3, 5, 6, 7: one row at a time
-            for (int k = 0; k < rr; ++k) {
-              switch (cc) {
-                case 3: run<1, 3>(n, wr + k, ac, out + k * cc, da); break;
-                case 5: if constexpr (C >= 5) run<1, 5>(n, wr + k, ac, out + k * cc, da); break;
-                case 6: if constexpr (C >= 6) run<1, 6>(n, wr + k, ac, out + k * cc, da); break;
-                default: if constexpr (C >= 7) run<1, 7>(n, wr + k, ac, out + k * cc, da); break;
-              }
+      for (int k = 0; k < kPrefillRows; ++k) wr[k] = row(min_int(r + k, nr - 1));
+      const int rr = min_int(kPrefillRows, nr - r);
+      switch (cc) {
+        case 2: run<kPrefillRows, 2>(n, wr, ac, out, da); break;
+        case 4: run<kPrefillRows, 4>(n, wr, ac, out, da); break;
+        default:  // 3, 5, 6, 7: one row at a time
+          for (int k = 0; k < rr; ++k) {
+            switch (cc) {
+              case 3: run<1, 3>(n, wr + k, ac, out + k * cc, da); break;
+              case 5: run<1, 5>(n, wr + k, ac, out + k * cc, da); break;
+              case 6: run<1, 6>(n, wr + k, ac, out + k * cc, da); break;
+              default: run<1, 7>(n, wr + k, ac, out + k * cc, da); break;
             }
-            break;
-        }
-        for (int k = 0; k < rr; ++k)
-          for (int c = 0; c < cc; ++c) y[(c0 + c) * ldy + r + k] = out[k * cc + c];
+          }
+          break;
       }
+      for (int k = 0; k < rr; ++k)
+        for (int c = 0; c < cc; ++c) y[c * ldy + r + k] = out[k * cc + c];
     }
   }
 };
