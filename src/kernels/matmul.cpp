@@ -74,7 +74,7 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, i
 
   // 1. Activations: x[n_tok][n_in] -> act[n_tok][a_stride bytes], once per format the jobs need (the formats
   //    share one scratch buffer, one after another).
-  constexpr int kFormats = 4;
+  constexpr int kFormats = static_cast<int>(ActFormat::q8_K) + 1;  // every ActFormat
   size_t offset[kFormats] = {}, stride[kFormats] = {};
   bool used[kFormats] = {};
   for (const MatmulJob& j : jobs) {
