@@ -3,7 +3,7 @@
 //                                  (the matrix is cycled through copies totalling > 4x the last-level cache)
 //   decode_l2/<type>/256x4096      one token on a matrix that stays in L2: what the kernel could stream if
 //                                  memory were infinitely fast (must be well above the memory bandwidth)
-//   prefill/<type>/<n_out>x<n_in>  512 tokens; GFLOP/s counting 2 * n_in * n_out * n_tok
+//   prefill/<type>/<n_out>x<n_in>  512 tokens (4096x4096, 4096x14336); GFLOP/s counting 2 * n_in * n_out * n_tok
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -55,9 +55,13 @@ const int registered = [] {
     benchmark::RegisterBenchmark(("decode_l2/" + name + "/256x4096").c_str(), bm_decode, t, 256, 4096, 0)
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("prefill/" + name + "/4096x4096/512").c_str(), bm_prefill, t, 4096, 4096, 512)
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
+    // Llama-3-8B's attention and FFN-down shapes (a long row: fewer tokens per L2-sized tile).
+    for (auto [n_out, n_in] : {std::pair<int64_t, int64_t>{4096, 4096}, {4096, 14336}}) {
+      const std::string shape = std::to_string(n_out) + "x" + std::to_string(n_in);
+      benchmark::RegisterBenchmark(("prefill/" + name + "/" + shape + "/512").c_str(), bm_prefill, t, n_out, n_in, 512)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
   }
   return 0;
 }();

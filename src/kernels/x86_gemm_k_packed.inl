@@ -52,32 +52,33 @@ static void pack_k_rows(const B* const (&wr)[8], int64_t i0, int nb_chunk, Packe
         transpose8_epi32(in, p.w + 32 * h + 8 * g);  // group g of half h: values 128h + 32g + 4k, k < 8
       }
     }
-    alignas(32) int16_t sc[8][16], mn[8][16];
+    // Scales and mins: row r's 16 i16 of each -> lane r. sc widened to i32 (two 8x8 transposes); the mins' i16
+    // pairs (2m, 2m + 1) are the 8 dwords of the row's vector (one transpose).
+    __m256i sc_lo[8], sc_hi[8], mn[8];
     alignas(16) uint16_t d[8], dm[8];
 #pragma GCC unroll 1
-    for (int r = 0; r < 8; ++r) {
-      WK k;
-      k_scales(wr[r][i], k);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(sc[r]), k.sc);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(mn[r]), k.mn);
-      const uint32_t dp = k_dpair(wr[r][i]);
-      d[r] = static_cast<uint16_t>(dp);
-      dm[r] = static_cast<uint16_t>(dp >> 16);
+    for (int r = 0; r < 8; r += 2) {
+      WK ka, kb;
+      k_scales_pair(wr[r][i], wr[r + 1][i], ka, kb);
+      sc_lo[r] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(ka.sc));
+      sc_hi[r] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(ka.sc, 1));
+      sc_lo[r + 1] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(kb.sc));
+      sc_hi[r + 1] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(kb.sc, 1));
+      mn[r] = ka.mn;
+      mn[r + 1] = kb.mn;
+      const uint32_t da = k_dpair(wr[r][i]), db = k_dpair(wr[r + 1][i]);
+      d[r] = static_cast<uint16_t>(da);
+      dm[r] = static_cast<uint16_t>(da >> 16);
+      d[r + 1] = static_cast<uint16_t>(db);
+      dm[r + 1] = static_cast<uint16_t>(db >> 16);
     }
-    for (int j = 0; j < 16; ++j) {
-      p.sc[j] = _mm256_setr_epi32(sc[0][j], sc[1][j], sc[2][j], sc[3][j], sc[4][j], sc[5][j], sc[6][j], sc[7][j]);
+    transpose8_epi32(sc_lo, p.sc);
+    transpose8_epi32(sc_hi, p.sc + 8);
+    transpose8_epi32(mn, p.mn);
 #if !PRIMA_VNNI
+    for (int j = 0; j < 16; ++j)  // (sc, sc) i16 pairs for vpmaddwd
       p.sc[j] = _mm256_or_si256(_mm256_and_si256(p.sc[j], _mm256_set1_epi32(0xffff)), _mm256_slli_epi32(p.sc[j], 16));
 #endif
-    }
-    for (int m = 0; m < 8; ++m) {
-      alignas(32) int16_t pair[16];
-      for (int r = 0; r < 8; ++r) {
-        pair[2 * r] = mn[r][2 * m];
-        pair[2 * r + 1] = mn[r][2 * m + 1];
-      }
-      p.mn[m] = _mm256_load_si256(reinterpret_cast<const __m256i*>(pair));
-    }
     p.d = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(d)));
     p.dm = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dm)));
   }
