@@ -90,6 +90,9 @@ constexpr int kTypeSlots = 40;  // indexed by ggml_type id
 
 struct IsaKernels {
   TileFn tile[kTypeSlots];  // null for unsupported types
+  // Prefill tiles of this many tokens whatever the row length, for kernels that block the row themselves to keep
+  // the tile's activations in L2; 0: as many tokens as fit L2 beside a whole row (at most 64).
+  int16_t tile_tokens[kTypeSlots];
   QuantizeActFn quantize_q8_32;
   QuantizeActFn quantize_q8_1;
   QuantizeActFn quantize_q8_K;

@@ -17,6 +17,8 @@ static IsaKernels make_table() {
   set(ggml_type::Q4_K, KKernel<block_q4_K>::tile);
   set(ggml_type::Q5_K, KKernel<block_q5_K>::tile);
   set(ggml_type::Q6_K, KKernel<block_q6_K>::tile);
+  for (ggml_type t : {ggml_type::Q2_K, ggml_type::Q3_K, ggml_type::Q4_K, ggml_type::Q5_K, ggml_type::Q6_K})
+    k.tile_tokens[static_cast<int>(t)] = kPackTokens;  // tile_k_packed blocks the row
   k.quantize_q8_32 = quantize_q8_32;
   k.quantize_q8_1 = quantize_q8_1;
   k.quantize_q8_K = quantize_q8_K;

@@ -170,6 +170,44 @@ TEST_P(MatmulPerType, RowStrideLargerThanRow) {
   for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], p.y_exact[i], 2e-5 * p.scale[i] + 1e-6) << i;
 }
 
+TEST_P(MatmulPerType, WholeTilesBeyondTheKernelsBlocking) {
+  // The tile functions themselves on one tile larger than any block of the kernels inside it (x86's packed
+  // K-quant prefill: 128-token blocks, 8 groups of 8 rows per pass, 8-super-block chunks of the row): 150 rows
+  // (19 row groups, a partial one), 150 tokens (a second, partial token block: 16 + 4 + 1 + 1), rows of 2560 values
+  // (K-quants: 10 super-blocks, chunks 8 + 2). Every table's tile bit-identical to the scalar table's.
+  using namespace detail;
+  const ggml_type t = GetParam();
+  const int64_t n = 2560;
+  const int nr = 150, nc = 150;
+  const size_t ws = row_size(t, n);
+  const auto w = random_floats(static_cast<size_t>(nr * n), 11, 0.05f);
+  std::vector<uint8_t> wq(ws * nr);
+  for (int r = 0; r < nr; ++r) quantize_row(t, w.data() + r * n, wq.data() + r * ws, n);
+  const auto x = random_floats(static_cast<size_t>(nc * n), 12);
+  const ActFormat f = act_format(t);
+  const size_t as = f == ActFormat::f32 ? n * sizeof(float) : act_row_bytes(f, n);
+  std::vector<uint8_t> act(as * nc);
+  const IsaKernels& ref = *scalar_kernels();
+  for (int c = 0; c < nc; ++c) {
+    if (f == ActFormat::f32) {
+      std::memcpy(act.data() + c * as, x.data() + c * n, as);
+    } else {
+      const QuantizeActFn q = f == ActFormat::q8_32 ? ref.quantize_q8_32 : f == ActFormat::q8_1 ? ref.quantize_q8_1 : ref.quantize_q8_K;
+      q(x.data() + c * n, act.data() + c * as, n);
+    }
+  }
+  const size_t ldy = nr + 3;  // outputs strided as in a wider matrix; the gaps must stay untouched
+  std::vector<float> y_ref(ldy * nc, NAN);
+  ref.tile[static_cast<int>(t)](n, wq.data(), ws, nr, act.data(), as, nc, y_ref.data(), ldy);
+  for (int c = 0; c < nc; ++c)
+    for (size_t r = nr; r < ldy; ++r) ASSERT_TRUE(std::isnan(y_ref[c * ldy + r])) << "scalar wrote past row " << nr;
+  for (Isa isa : test::available_isas()) {
+    std::vector<float> y(ldy * nc, NAN);
+    kernels_for(isa).tile[static_cast<int>(t)](n, wq.data(), ws, nr, act.data(), as, nc, y.data(), ldy);
+    ASSERT_TRUE(test::same_bits(y, y_ref, fmt::format("{} {} tile {}x{}", type_name(t), isa_name(isa), nr, nc)));
+  }
+}
+
 std::string type_param_name(const ::testing::TestParamInfo<ggml_type>& p) { return std::string(type_name(p.param)); }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, MatmulPerType, ::testing::ValuesIn(kSupportedTypes), type_param_name);
