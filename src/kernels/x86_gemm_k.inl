@@ -319,7 +319,7 @@ struct KKernel {
       return;
     }
     if (nc >= kPackMinTokens) {  // enough tokens to pay for packing 8 rows (x86_gemm_k_packed.inl)
-      tile_k_packed<B>(n, wb, ws, nr, ab, as, nc, y, ldy);
+      tile_packed<KPacker<B>>(n / QK_K, wb, ws, nr, ab, as, nc, y, ldy);
       return;
     }
     // Prefill of 2 .. kPackMinTokens - 1 tokens (too few to pay for packing 8 rows): the nc <= C activation rows

@@ -19,8 +19,8 @@
 // 16 bits (|sum| <= 4 * 63 * 127 < 2^15) and vpmaddwd by sc[j] held as (sc, sc) i16 pairs: the scale multiply
 // comes with the widening, so there is no vpmulld.
 //
-// The packed rows are built kPackBlocks super-blocks at a time on the stack (23 KB: L1); see tile_k_packed for the
-// loop order.
+// The packed rows are built 8 super-blocks at a time on the stack (23 KB: L1); tile_packed (x86_common.inl) runs
+// the loops.
 
 struct PackedK {
   __m256i w[64];
@@ -29,167 +29,110 @@ struct PackedK {
   __m256 d, dm;
 };
 
-constexpr int kPackBlocks = 8;
-constexpr int kPackTokens = 128;   // tokens per block (matmul's tiles for this kernel: tile_tokens)
-constexpr int kPackGroups = 8;     // 8-row groups per pass: their accumulators, kPackGroups × kPackTokens × 32 B
-constexpr int kPackMinTokens = 8;  // fewer tokens go through the per-row kernel
-
-// Super-blocks i0 .. i0 + nb_chunk - 1 of the 8 rows wr -> pk.
 template <class B>
-static void pack_k_rows(const B* const (&wr)[8], int64_t i0, int nb_chunk, PackedK* pk) {
-  for (int ib = 0; ib < nb_chunk; ++ib) {
-    const int64_t i = i0 + ib;
-    PackedK& p = pk[ib];
+struct KPacker {
+  using Block = B;
+  using Packed = PackedK;
+  static constexpr int kBlocks = 8;
+
+  // Super-blocks i0 .. i0 + nb_chunk - 1 of the 8 rows wr -> pk.
+  static void pack(const B* const (&wr)[8], int64_t i0, int nb_chunk, PackedK* pk) {
+    for (int ib = 0; ib < nb_chunk; ++ib) {
+      const int64_t i = i0 + ib;
+      PackedK& p = pk[ib];
 #pragma GCC unroll 1
-    for (int h = 0; h < 2; ++h) {
-      __m256i u[8][4];
+      for (int h = 0; h < 2; ++h) {
+        __m256i u[8][4];
 #pragma GCC unroll 8
-      for (int r = 0; r < 8; ++r) k_half(wr[r][i], h, u[r]);
+        for (int r = 0; r < 8; ++r) k_half(wr[r][i], h, u[r]);
 #pragma GCC unroll 1
-      for (int g = 0; g < 4; ++g) {
-        __m256i in[8];
+        for (int g = 0; g < 4; ++g) {
+          __m256i in[8];
 #pragma GCC unroll 8
-        for (int r = 0; r < 8; ++r) in[r] = u[r][g];
-        transpose8_epi32(in, p.w + 32 * h + 8 * g);  // group g of half h: values 128h + 32g + 4k, k < 8
+          for (int r = 0; r < 8; ++r) in[r] = u[r][g];
+          transpose8_epi32(in, p.w + 32 * h + 8 * g);  // group g of half h: values 128h + 32g + 4k, k < 8
+        }
       }
-    }
-    // Scales and mins: row r's 16 i16 of each -> lane r. sc widened to i32 (two 8x8 transposes); the mins' i16
-    // pairs (2m, 2m + 1) are the 8 dwords of the row's vector (one transpose).
-    __m256i sc_lo[8], sc_hi[8], mn[8];
-    alignas(16) uint16_t d[8], dm[8];
+      // Scales and mins: row r's 16 i16 of each -> lane r. sc widened to i32 (two 8x8 transposes); the mins' i16
+      // pairs (2m, 2m + 1) are the 8 dwords of the row's vector (one transpose).
+      __m256i sc_lo[8], sc_hi[8], mn[8];
+      alignas(16) uint16_t d[8], dm[8];
 #pragma GCC unroll 1
-    for (int r = 0; r < 8; r += 2) {
-      WK ka, kb;
-      k_scales_pair(wr[r][i], wr[r + 1][i], ka, kb);
-      sc_lo[r] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(ka.sc));
-      sc_hi[r] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(ka.sc, 1));
-      sc_lo[r + 1] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(kb.sc));
-      sc_hi[r + 1] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(kb.sc, 1));
-      mn[r] = ka.mn;
-      mn[r + 1] = kb.mn;
-      const uint32_t da = k_dpair(wr[r][i]), db = k_dpair(wr[r + 1][i]);
-      d[r] = static_cast<uint16_t>(da);
-      dm[r] = static_cast<uint16_t>(da >> 16);
-      d[r + 1] = static_cast<uint16_t>(db);
-      dm[r + 1] = static_cast<uint16_t>(db >> 16);
-    }
-    transpose8_epi32(sc_lo, p.sc);
-    transpose8_epi32(sc_hi, p.sc + 8);
-    transpose8_epi32(mn, p.mn);
+      for (int r = 0; r < 8; r += 2) {
+        WK ka, kb;
+        k_scales_pair(wr[r][i], wr[r + 1][i], ka, kb);
+        sc_lo[r] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(ka.sc));
+        sc_hi[r] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(ka.sc, 1));
+        sc_lo[r + 1] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(kb.sc));
+        sc_hi[r + 1] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(kb.sc, 1));
+        mn[r] = ka.mn;
+        mn[r + 1] = kb.mn;
+        const uint32_t da = k_dpair(wr[r][i]), db = k_dpair(wr[r + 1][i]);
+        d[r] = static_cast<uint16_t>(da);
+        dm[r] = static_cast<uint16_t>(da >> 16);
+        d[r + 1] = static_cast<uint16_t>(db);
+        dm[r + 1] = static_cast<uint16_t>(db >> 16);
+      }
+      transpose8_epi32(sc_lo, p.sc);
+      transpose8_epi32(sc_hi, p.sc + 8);
+      transpose8_epi32(mn, p.mn);
 #if !PRIMA_VNNI
-    for (int j = 0; j < 16; ++j)  // (sc, sc) i16 pairs for vpmaddwd
-      p.sc[j] = _mm256_or_si256(_mm256_and_si256(p.sc[j], _mm256_set1_epi32(0xffff)), _mm256_slli_epi32(p.sc[j], 16));
+      for (int j = 0; j < 16; ++j)  // (sc, sc) i16 pairs for vpmaddwd
+        p.sc[j] = _mm256_or_si256(_mm256_and_si256(p.sc[j], _mm256_set1_epi32(0xffff)), _mm256_slli_epi32(p.sc[j], 16));
 #endif
-    p.d = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(d)));
-    p.dm = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dm)));
+      p.d = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(d)));
+      p.dm = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dm)));
+    }
   }
-}
 
-// T tokens (activation rows a[t], super-blocks i0..) over nb_chunk packed super-blocks: acc[t] lane r += row r's
-// terms, in block order.
-template <int T>
-static inline void run_packed(const PackedK* pk, int nb_chunk, const block_q8_K* const* a, int64_t i0, __m256* acc) {
-  for (int ib = 0; ib < nb_chunk; ++ib) {
-    const PackedK& p = pk[ib];
-    const int64_t i = i0 + ib;
-    __m256i isum[T], msum[T];
+  // T tokens (activation rows a[t], super-blocks i0..) over nb_chunk packed super-blocks: acc[t] lane r += row r's
+  // terms, in block order.
+  template <int T>
+  static void run(const PackedK* pk, int nb_chunk, const uint8_t* const* act, int64_t i0, __m256* acc) {
+    const block_q8_K* a[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const block_q8_K*>(act[t]);
+    for (int ib = 0; ib < nb_chunk; ++ib) {
+      const PackedK& p = pk[ib];
+      const int64_t i = i0 + ib;
+      __m256i isum[T], msum[T];
 #pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) isum[t] = msum[t] = _mm256_setzero_si256();
+      for (int t = 0; t < T; ++t) isum[t] = msum[t] = _mm256_setzero_si256();
 #pragma GCC unroll 2
-    for (int j = 0; j < 16; ++j) {
-      const __m256i w0 = p.w[4 * j], w1 = p.w[4 * j + 1], w2 = p.w[4 * j + 2], w3 = p.w[4 * j + 3], sc = p.sc[j];
+      for (int j = 0; j < 16; ++j) {
+        const __m256i w0 = p.w[4 * j], w1 = p.w[4 * j + 1], w2 = p.w[4 * j + 2], w3 = p.w[4 * j + 3], sc = p.sc[j];
 #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        const int8_t* q = a[t][i].qs + 16 * j;
+        for (int t = 0; t < T; ++t) {
+          const int8_t* q = a[t][i].qs + 16 * j;
 #if PRIMA_VNNI
-        __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w0, bcast4(q));
-        s = _mm256_dpbusd_epi32(s, w1, bcast4(q + 4));
-        s = _mm256_dpbusd_epi32(s, w2, bcast4(q + 8));
-        s = _mm256_dpbusd_epi32(s, w3, bcast4(q + 12));
-        isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(s, sc));
+          __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w0, bcast4(q));
+          s = _mm256_dpbusd_epi32(s, w1, bcast4(q + 4));
+          s = _mm256_dpbusd_epi32(s, w2, bcast4(q + 8));
+          s = _mm256_dpbusd_epi32(s, w3, bcast4(q + 12));
+          isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(s, sc));
 #else
-        const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w0, bcast4(q)), _mm256_maddubs_epi16(w1, bcast4(q + 4)));
-        const __m256i s23 =
-            _mm256_add_epi16(_mm256_maddubs_epi16(w2, bcast4(q + 8)), _mm256_maddubs_epi16(w3, bcast4(q + 12)));
-        isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
+          const __m256i s01 =
+              _mm256_add_epi16(_mm256_maddubs_epi16(w0, bcast4(q)), _mm256_maddubs_epi16(w1, bcast4(q + 4)));
+          const __m256i s23 =
+              _mm256_add_epi16(_mm256_maddubs_epi16(w2, bcast4(q + 8)), _mm256_maddubs_epi16(w3, bcast4(q + 12)));
+          isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
 #endif
+        }
       }
-    }
 #pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) {
-      const int16_t* bs = a[t][i].bsums;
+      for (int t = 0; t < T; ++t) {
+        const int16_t* bs = a[t][i].bsums;
 #pragma GCC unroll 8
-      for (int m = 0; m < 8; ++m) {
-        int32_t pair;
-        std::memcpy(&pair, bs + 2 * m, 4);
-        msum[t] = madd_acc(msum[t], p.mn[m], _mm256_set1_epi32(pair));
-      }
-      const __m256 da = _mm256_set1_ps(a[t][i].d);
-      const __m256 v = _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(p.d, da), _mm256_cvtepi32_ps(isum[t])),
-                                     _mm256_mul_ps(_mm256_mul_ps(p.dm, da), _mm256_cvtepi32_ps(msum[t])));
-      acc[t] = _mm256_add_ps(acc[t], v);
-    }
-  }
-}
-
-// The tile y[c * ldy + r] (r < nr, c < nc) of rows at w (ws bytes apart) and activation rows at a (as apart).
-// Loop order: token blocks of kPackTokens; groups of up to kPackGroups × 8 rows; chunks of kPackBlocks
-// super-blocks; each 8-row group of the chunk packed once and run against every token of the block. The block's
-// activations of one chunk (128 × 2.3 KB) stay in L2 across the row groups whatever the row length, so matmul
-// gives this kernel tiles of kPackTokens tokens for long rows too (tile_tokens in the table), and the float
-// accumulators (acc, 32 KB) carry each output across the chunks in block order.
-// Packing costs about as much as running 13 tokens over the packed rows; 128 tokens per pack measured 2-9 %
-// faster than 64 (1 and 2 threads), and 16-token tiles (FFN down's 14336-value rows sized for L2 whole) ~20 %
-// slower.
-template <class B>
-static void tile_k_packed(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* a, size_t as, int nc, float* y,
-                          size_t ldy) {
-  const int64_t nb = n / QK_K;
-  const int n_groups = (nr + 7) / 8;
-  alignas(32) PackedK pk[kPackBlocks];
-  alignas(32) __m256 acc[kPackGroups][kPackTokens];
-  for (int c0 = 0; c0 < nc; c0 += kPackTokens) {
-    const int cn = min_int(kPackTokens, nc - c0);
-    for (int g0 = 0; g0 < n_groups; g0 += kPackGroups) {
-      const int gn = min_int(kPackGroups, n_groups - g0);
-      for (int g = 0; g < gn; ++g)
-        for (int c = 0; c < cn; ++c) acc[g][c] = _mm256_setzero_ps();
-      for (int64_t i0 = 0; i0 < nb; i0 += kPackBlocks) {
-        const int nbc = static_cast<int>(nb - i0 < kPackBlocks ? nb - i0 : kPackBlocks);
-        for (int g = 0; g < gn; ++g) {
-          const int r0 = (g0 + g) * 8;
-          const B* wr[8];
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) wr[k] = reinterpret_cast<const B*>(w + min_int(r0 + k, nr - 1) * ws);  // pad: repeat
-          pack_k_rows(wr, i0, nbc, pk);
-          int c = 0;
-          const block_q8_K* at[8];
-          auto rows = [&](int n_rows) {
-            for (int t = 0; t < n_rows; ++t) at[t] = reinterpret_cast<const block_q8_K*>(a + (c0 + c + t) * as);
-          };
-          for (; c + 8 <= cn; c += 8) {
-            rows(8);
-            run_packed<8>(pk, nbc, at, i0, acc[g] + c);
-          }
-          if (c + 4 <= cn) {
-            rows(4);
-            run_packed<4>(pk, nbc, at, i0, acc[g] + c);
-            c += 4;
-          }
-          for (; c < cn; ++c) {
-            rows(1);
-            run_packed<1>(pk, nbc, at, i0, acc[g] + c);
-          }
+        for (int m = 0; m < 8; ++m) {
+          int32_t pair;
+          std::memcpy(&pair, bs + 2 * m, 4);
+          msum[t] = madd_acc(msum[t], p.mn[m], _mm256_set1_epi32(pair));
         }
-      }
-      for (int g = 0; g < gn; ++g) {
-        const int r0 = (g0 + g) * 8, rn = min_int(8, nr - r0);
-        for (int c = 0; c < cn; ++c) {
-          alignas(32) float lanes[8];
-          _mm256_store_ps(lanes, acc[g][c]);
-          for (int k = 0; k < rn; ++k) y[(c0 + c) * ldy + r0 + k] = lanes[k];
-        }
+        const __m256 da = _mm256_set1_ps(a[t][i].d);
+        const __m256 v = _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(p.d, da), _mm256_cvtepi32_ps(isum[t])),
+                                       _mm256_mul_ps(_mm256_mul_ps(p.dm, da), _mm256_cvtepi32_ps(msum[t])));
+        acc[t] = _mm256_add_ps(acc[t], v);
       }
     }
   }
-}
+};

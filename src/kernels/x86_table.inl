@@ -17,8 +17,14 @@ static IsaKernels make_table() {
   set(ggml_type::Q4_K, KKernel<block_q4_K>::tile);
   set(ggml_type::Q5_K, KKernel<block_q5_K>::tile);
   set(ggml_type::Q6_K, KKernel<block_q6_K>::tile);
+  // Tiles of kPackTokens for the packed prefill kernels, which block the row themselves (tile_packed).
   for (ggml_type t : {ggml_type::Q2_K, ggml_type::Q3_K, ggml_type::Q4_K, ggml_type::Q5_K, ggml_type::Q6_K})
-    k.tile_tokens[static_cast<int>(t)] = kPackTokens;  // tile_k_packed blocks the row
+    k.tile_tokens[static_cast<int>(t)] = kPackTokens;
+#if PRIMA_VNNI
+  for (ggml_type t : {ggml_type::Q4_0, ggml_type::Q4_1, ggml_type::Q5_0, ggml_type::Q5_1, ggml_type::Q8_0,
+                      ggml_type::IQ4_NL})
+    k.tile_tokens[static_cast<int>(t)] = kPackTokens;
+#endif
   k.quantize_q8_32 = quantize_q8_32;
   k.quantize_q8_1 = quantize_q8_1;
   k.quantize_q8_K = quantize_q8_K;

@@ -1,0 +1,76 @@
+// Prefill of the 32-value block types with VNNI: weight rows in vector lanes, activations broadcast. Included by
+// x86_gemm_q32.inl (after Q32<B>, before Q32Kernel, which calls it through tile_packed for tiles of many tokens).
+//
+// The per-row kernel (Q32Kernel::run) unpacks and transposes each block of its 8 rows for every 8 tokens. Here a
+// block of 8 rows is unpacked and transposed once per chunk and 128 tokens run over it:
+//   w[p]   (p < 8): the 4 values 4p..4p+3 of each row r in 32-bit lane r,
+//   dw, bw:         the rows' block scales d and biases (kOffset · d, or the min m) as 8 floats,
+// and per token 8 vpdpbusd of w[p] with the token's 4 bytes 4p..4p+3 broadcast give the 8 rows' integer sums in
+// one vector; the float steps of gemm_impl.h's canonical order then run on the 8 rows at once:
+//   v = ((dw · da) · float(isum)) + (bw · s);  acc = acc + v     (lane r = row r)
+// Only with VNNI: without it (AVX2) Q8_0 and IQ4_NL keep signed values, which vpmaddubsw cannot take in lanes.
+
+struct PackedQ32 {
+  __m256i w[8];
+  __m256 dw, bw;
+};
+
+template <class B>
+struct Q32Packer {
+  static_assert(!Q32<B>::kSigned, "VNNI takes every 32-value type's values unsigned");
+  using Block = B;
+  using Packed = PackedQ32;
+  static constexpr int kBlocks = 64;  // 20 KB: L1; the tokens' chunk: 8 block_q8_32x8 groups, 2.8 KB each
+
+  // Blocks i0 .. i0 + nb_chunk - 1 of the 8 rows wr -> pk.
+  static void pack(const B* const (&wr)[8], int64_t i0, int nb_chunk, PackedQ32* pk) {
+    for (int ib = 0; ib < nb_chunk; ++ib) {
+      const int64_t i = i0 + ib;
+      __m256i u[8];
+      alignas(16) uint16_t d[8], m[8];
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r) {
+        u[r] = Q32<B>::values(wr[r][i]);
+        d[r] = wr[r][i].d;
+        if constexpr (Q32<B>::kMin) m[r] = wr[r][i].m;
+      }
+      transpose8_epi32(u, pk[ib].w);
+      pk[ib].dw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(d)));
+      if constexpr (Q32<B>::kMin) {
+        pk[ib].bw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(m)));
+      } else {
+        pk[ib].bw = _mm256_mul_ps(pk[ib].dw, _mm256_set1_ps(Q32<B>::kOffset));  // exact
+      }
+    }
+  }
+
+  // T tokens (activation rows act[t], blocks i0..) over nb_chunk packed blocks: acc[t] lane r += row r's terms,
+  // in block order.
+  template <int T>
+  static void run(const PackedQ32* pk, int nb_chunk, const uint8_t* const* act, int64_t i0, __m256* acc) {
+    const block_q8_32x8* a[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const block_q8_32x8*>(act[t]);
+    for (int ib = 0; ib < nb_chunk; ++ib) {
+      const PackedQ32& p = pk[ib];
+      const int64_t gi = (i0 + ib) / 8;
+      const int b = static_cast<int>((i0 + ib) % 8);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const block_q8_32x8& g = a[t][gi];
+        const int8_t* q = g.qs + 32 * b;
+        __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), p.w[0], bcast4(q));
+        __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), p.w[1], bcast4(q + 4));
+#pragma GCC unroll 3
+        for (int k = 2; k < 8; k += 2) {
+          s0 = _mm256_dpbusd_epi32(s0, p.w[k], bcast4(q + 4 * k));
+          s1 = _mm256_dpbusd_epi32(s1, p.w[k + 1], bcast4(q + 4 * k + 4));
+        }
+        const __m256 dd = _mm256_mul_ps(p.dw, _mm256_set1_ps(g.d[b]));
+        const __m256 v = _mm256_add_ps(_mm256_mul_ps(dd, _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1))),
+                                       _mm256_mul_ps(p.bw, _mm256_set1_ps(g.s[b])));
+        acc[t] = _mm256_add_ps(acc[t], v);
+      }
+    }
+  }
+};
