@@ -105,10 +105,10 @@ struct KPacker {
         for (int t = 0; t < T; ++t) {
           const int8_t* q = a[t][i].qs + 16 * j;
 #if PRIMA_VNNI
-          __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w0, bcast4(q));
-          s = _mm256_dpbusd_epi32(s, w1, bcast4(q + 4));
-          s = _mm256_dpbusd_epi32(s, w2, bcast4(q + 8));
-          s = _mm256_dpbusd_epi32(s, w3, bcast4(q + 12));
+          __m256i s = dpbusd_bcast(_mm256_setzero_si256(), w0, q);
+          s = dpbusd_bcast(s, w1, q + 4);
+          s = dpbusd_bcast(s, w2, q + 8);
+          s = dpbusd_bcast(s, w3, q + 12);
           isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(s, sc));
 #else
           const __m256i s01 =
