@@ -192,7 +192,9 @@ TEST_P(MatmulPerType, WholeTilesBeyondTheKernelsBlocking) {
     if (f == ActFormat::f32) {
       std::memcpy(act.data() + c * as, x.data() + c * n, as);
     } else {
-      const QuantizeActFn q = f == ActFormat::q8_32 ? ref.quantize_q8_32 : f == ActFormat::q8_1 ? ref.quantize_q8_1 : ref.quantize_q8_K;
+      const QuantizeActFn q = f == ActFormat::q8_32 ? ref.quantize_q8_32
+                              : f == ActFormat::q8_1  ? ref.quantize_q8_1
+                                                      : ref.quantize_q8_K;
       q(x.data() + c * n, act.data() + c * as, n);
     }
   }
