@@ -6,8 +6,8 @@
 // block i of each of C activation rows; the 8 integer sums of one activation row are reduced into one vector
 // (lane r = row r), so that the float steps — d*da, · isum, bias · s, +, and the accumulation — run on 8
 // outputs at once, each lane exactly the scalar sequence.
-// With VNNI, tiles of 8 tokens or more go to the packed kernel (x86_gemm_q32_packed.inl), which unpacks each
-// block once per 128 tokens instead of once per 8.
+// Tiles of 8 tokens or more go to the packed kernel (x86_gemm_q32_packed.inl; without VNNI only the 4- and 5-bit
+// types), which unpacks each block once per 128 tokens instead of once per 8.
 // Without VNNI, Q8_0 and IQ4_NL keep signed values (kSigned) for the sign trick and add 128 * Σq (stored with
 // the activations) to get the canonical Σ (value + 128) * q; with VNNI every type is unsigned (u = q + 128 for
 // those two) and vpdpbusd takes it directly.
@@ -92,9 +92,7 @@ struct Q32<block_iq4_nl> {
 #endif
 };
 
-#if PRIMA_VNNI
 #include "kernels/x86_gemm_q32_packed.inl"
-#endif
 
 template <class B>
 static inline __m256i q32_dot(__m256i u, const int8_t* q) {
@@ -190,12 +188,12 @@ struct Q32Kernel {
                    size_t ldy) {
     const auto* wb = static_cast<const uint8_t*>(w);
     const auto* ab = static_cast<const uint8_t*>(a);
-#if PRIMA_VNNI
-    if (nc >= kPackMinTokens) {  // enough tokens to pay for packing 8 rows (x86_gemm_q32_packed.inl)
-      tile_packed<Q32Packer<B>>(n / 32, wb, ws, nr, ab, as, nc, y, ldy);
-      return;
+    if constexpr (q32_packed<B>) {
+      if (nc >= kPackMinTokens) {  // enough tokens to pay for packing 8 rows (x86_gemm_q32_packed.inl)
+        tile_packed<Q32Packer<B>>(n / 32, wb, ws, nr, ab, as, nc, y, ldy);
+        return;
+      }
     }
-#endif
     const int q = (nr + 7) / 8;
     float out[C][8];
     for (int j = 0; j < q; ++j) {

@@ -1,4 +1,4 @@
-// Prefill of the 32-value block types with VNNI: weight rows in vector lanes, activations broadcast. Included by
+// Prefill of the 32-value block types: weight rows in vector lanes, activations broadcast. Included by
 // x86_gemm_q32.inl (after Q32<B>, before Q32Kernel, which calls it through tile_packed for tiles of many tokens).
 //
 // The per-row kernel (Q32Kernel::run) unpacks and transposes each block of its 8 rows for every 8 tokens. Here a
@@ -8,16 +8,23 @@
 // and per token 8 vpdpbusd of w[p] with the token's 4 bytes 4p..4p+3 broadcast give the 8 rows' integer sums in
 // one vector; the float steps of gemm_impl.h's canonical order then run on the 8 rows at once:
 //   v = ((dw · da) · float(isum)) + (bw · s);  acc = acc + v     (lane r = row r)
-// Only with VNNI: without it (AVX2) Q8_0 and IQ4_NL keep signed values, which vpmaddubsw cannot take in lanes.
+// Without VNNI (AVX2) the types whose values are 4 or 5 bits (Q4_0, Q4_1, Q5_0, Q5_1) take the same layout through
+// vpmaddubsw, two quads added in 16 bits (|sum| <= 8 * 31 * 127 < 2^15), and vpmaddwd by ones to widen; Q8_0 and
+// IQ4_NL keep signed values there (the sign trick), which vpmaddubsw cannot take in lanes, and stay on the
+// per-row kernel.
 
 struct PackedQ32 {
   __m256i w[8];
   __m256 dw, bw;
 };
 
+// VNNI: every type (values unsigned); AVX2: the unsigned ones, all below 32.
+template <class B>
+constexpr bool q32_packed = !Q32<B>::kSigned;
+
 template <class B>
 struct Q32Packer {
-  static_assert(!Q32<B>::kSigned, "VNNI takes every 32-value type's values unsigned");
+  static_assert(q32_packed<B>);
   using Block = B;
   using Packed = PackedQ32;
   static constexpr int kBlocks = 64;  // 20 KB: L1; the tokens' chunk: 8 block_q8_32x8 groups, 2.8 KB each
@@ -59,6 +66,7 @@ struct Q32Packer {
       for (int t = 0; t < T; ++t) {
         const block_q8_32x8& g = a[t][gi];
         const int8_t* q = g.qs + 32 * b;
+#if PRIMA_VNNI
         __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), p.w[0], bcast4(q));
         __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), p.w[1], bcast4(q + 4));
 #pragma GCC unroll 3
@@ -66,6 +74,16 @@ struct Q32Packer {
           s0 = _mm256_dpbusd_epi32(s0, p.w[k], bcast4(q + 4 * k));
           s1 = _mm256_dpbusd_epi32(s1, p.w[k + 1], bcast4(q + 4 * k + 4));
         }
+#else
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256i h[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k)
+          h[k] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(p.w[2 * k], bcast4(q + 8 * k)),
+                                                    _mm256_maddubs_epi16(p.w[2 * k + 1], bcast4(q + 8 * k + 4))),
+                                   ones);
+        const __m256i s0 = _mm256_add_epi32(h[0], h[1]), s1 = _mm256_add_epi32(h[2], h[3]);
+#endif
         const __m256 dd = _mm256_mul_ps(p.dw, _mm256_set1_ps(g.d[b]));
         const __m256 v = _mm256_add_ps(_mm256_mul_ps(dd, _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1))),
                                        _mm256_mul_ps(p.bw, _mm256_set1_ps(g.s[b])));

@@ -20,11 +20,15 @@ static IsaKernels make_table() {
   // Tiles of kPackTokens for the packed prefill kernels, which block the row themselves (tile_packed).
   for (ggml_type t : {ggml_type::Q2_K, ggml_type::Q3_K, ggml_type::Q4_K, ggml_type::Q5_K, ggml_type::Q6_K})
     k.tile_tokens[static_cast<int>(t)] = kPackTokens;
-#if PRIMA_VNNI
-  for (ggml_type t : {ggml_type::Q4_0, ggml_type::Q4_1, ggml_type::Q5_0, ggml_type::Q5_1, ggml_type::Q8_0,
-                      ggml_type::IQ4_NL})
-    k.tile_tokens[static_cast<int>(t)] = kPackTokens;
-#endif
+  auto q32 = [&](ggml_type t, bool packed) {
+    if (packed) k.tile_tokens[static_cast<int>(t)] = kPackTokens;
+  };
+  q32(ggml_type::Q4_0, q32_packed<block_q4_0>);
+  q32(ggml_type::Q4_1, q32_packed<block_q4_1>);
+  q32(ggml_type::Q5_0, q32_packed<block_q5_0>);
+  q32(ggml_type::Q5_1, q32_packed<block_q5_1>);
+  q32(ggml_type::Q8_0, q32_packed<block_q8_0>);
+  q32(ggml_type::IQ4_NL, q32_packed<block_iq4_nl>);
   k.quantize_q8_32 = quantize_q8_32;
   k.quantize_q8_1 = quantize_q8_1;
   k.quantize_q8_K = quantize_q8_K;
