@@ -7,6 +7,7 @@
 template <class W>
 struct FloatKernel {
   using T = typename W::T;
+  static constexpr int16_t kTileTokens = 0;  // tiles sized by matmul for L2
 #if defined(__AVX512F__)
   static constexpr int R = 4;  // up to 24 accumulators + 4 weight vectors + 1 activation of 32 registers
   // BF16 converts with two instructions per 8 weights: spread over 6 tokens (F32 and F16 are best at 4).

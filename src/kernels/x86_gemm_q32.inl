@@ -116,10 +116,12 @@ static inline __m256i reduce8(const __m256i (&v)[8]) {
 
 template <class B>
 struct Q32Kernel {
-  // Activation rows per pass: more of them spread the unpacking of the 8 weight blocks. 8 on both tables: AVX2
-  // gains even from spilling the unpacked blocks to the stack, and with VNNI the transposed rows leave registers
-  // for 8 tokens (6, the best before the transposition, measured 8-12 % slower on Zen 4 after it).
+  // Activation rows per pass: more of them spread the unpacking of the 8 weight blocks. AVX2's Q8_0 and IQ4_NL
+  // run every prefill here, 8 tokens per pass (it gains even from spilling the unpacked blocks to the stack);
+  // the packed types only bring their 2 .. kPackMinTokens - 1 tokens, one pass.
   static constexpr int C = 8;
+  static_assert(kPackMinTokens <= C, "one pass covers every token count the packed kernel leaves");
+  static constexpr int16_t kTileTokens = q32_packed<B> ? kPackTokens : 0;  // packed: the kernel blocks the row
 
   // out[c][r] = Σ_i v_i of rows w[r] (r < 8) and activation rows ag[c] (c < Cc).
   template <int Cc>
