@@ -120,4 +120,9 @@ const IsaKernels& kernels_for(Isa isa) {
   return k ? *k : *scalar_kernels();
 }
 
+QuantizeActFn act_quantizer(const IsaKernels& k, ActFormat f) {
+  PRIMA_ASSERT(f != ActFormat::f32);
+  return f == ActFormat::q8_32 ? k.quantize_q8_32 : f == ActFormat::q8_1 ? k.quantize_q8_1 : k.quantize_q8_K;
+}
+
 }  // namespace prima::kernels::detail

@@ -107,6 +107,8 @@ const IsaKernels* neon_dotprod_kernels();  // call only when the CPU has dotprod
 
 // The table for an instruction set (falls back to scalar where a variant is missing).
 const IsaKernels& kernels_for(Isa isa);
+// A table's quantizer for activation format f (q8_32, q8_1 or q8_K; f32 needs none).
+QuantizeActFn act_quantizer(const IsaKernels& k, ActFormat f);
 
 // Scalar reference activation quantizers.
 void quantize_act_q8_32_ref(const float* x, void* act, int64_t n);

@@ -94,9 +94,7 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, i
   auto* buf = bytes ? static_cast<uint8_t*>(pool.scratch(bytes, ThreadPool::kScratchMatmul)) : nullptr;
   for (int f = 0; f < kFormats; ++f) {
     if (!used[f] || static_cast<ActFormat>(f) == ActFormat::f32) continue;
-    const QuantizeActFn quantize = static_cast<ActFormat>(f) == ActFormat::q8_32 ? k.quantize_q8_32
-                                   : static_cast<ActFormat>(f) == ActFormat::q8_1 ? k.quantize_q8_1
-                                                                                    : k.quantize_q8_K;
+    const QuantizeActFn quantize = act_quantizer(k, static_cast<ActFormat>(f));
     uint8_t* out = buf + offset[f];
     const size_t as = stride[f];
     if (n_tok < 2 * nth) {

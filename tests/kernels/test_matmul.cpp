@@ -192,10 +192,7 @@ TEST_P(MatmulPerType, WholeTilesBeyondTheKernelsBlocking) {
     if (f == ActFormat::f32) {
       std::memcpy(act.data() + c * as, x.data() + c * n, as);
     } else {
-      const QuantizeActFn q = f == ActFormat::q8_32 ? ref.quantize_q8_32
-                              : f == ActFormat::q8_1  ? ref.quantize_q8_1
-                                                      : ref.quantize_q8_K;
-      q(x.data() + c * n, act.data() + c * as, n);
+      act_quantizer(ref, f)(x.data() + c * n, act.data() + c * as, n);
     }
   }
   const size_t ldy = nr + 3;  // outputs strided as in a wider matrix; the gaps must stay untouched
@@ -263,8 +260,7 @@ TEST(Isa, ActivationQuantizersAreBitIdenticalAcrossIsas) {
     for (Isa isa : test::available_isas()) {
       const IsaKernels& k = kernels_for(isa);
       std::vector<uint8_t> got(ref.size(), 0xaa);
-      const QuantizeActFn fn = f == ActFormat::q8_32 ? k.quantize_q8_32 : f == ActFormat::q8_1 ? k.quantize_q8_1 : k.quantize_q8_K;
-      fn(x.data(), got.data(), n);
+      act_quantizer(k, f)(x.data(), got.data(), n);
       EXPECT_EQ(got, ref) << isa_name(isa) << " format " << static_cast<int>(f);
     }
   }
