@@ -77,8 +77,8 @@ static inline void k4_scales(const uint8_t* s12, WK& k) {
   k.sc = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(scm, scm));
   k.mn = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(scm, scm));
 }
-// The same for two rows at once, one in each 128-bit lane (decode: 8 rows per pass, so every pair shares the
-// work; measured -12 % time of the Q4_K decode kernel on Zen 4).
+// The same for two rows at once, one in each 128-bit lane (the packed prefill kernel takes rows in pairs; the
+// per-row kernels use k4_row_scales below).
 static inline void k4_scales2(const uint8_t* sa, const uint8_t* sb, WK& ka, WK& kb) {
   const __m128i va = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sa)), _mm_loadu_si32(sa + 8));
   const __m128i vb = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sb)), _mm_loadu_si32(sb + 8));
@@ -170,6 +170,77 @@ static inline void half_scales(__m256i sc, int h, __m256i out[4]) {
 }
 #endif
 
+// One row's super-block scales as the per-row kernels multiply them: gs[h] for half h (half_scales) and mn for
+// madd(bsums, mn).
+#if PRIMA_VNNI
+constexpr int kHalfScales = 2;
+#else
+constexpr int kHalfScales = 4;
+#endif
+struct RowScales {
+  __m256i gs[2][kHalfScales];
+  __m256i mn;
+};
+
+template <class B>
+static inline void row_scales(const B& b, RowScales& rs) {
+  WK k;
+  k_scales(b, k);
+  half_scales(k.sc, 0, rs.gs[0]);
+  half_scales(k.sc, 1, rs.gs[1]);
+  rs.mn = k.mn;
+}
+
+// Q4_K / Q5_K: the 6-bit scales and mins straight into those vectors with in-lane operations only — broadcast
+// loads, and / shift / blend, vpshufb with zero high bytes — instead of k4_scales' widening and the cross-lane
+// permutes of half_scales (which made the Q4_K decode kernel 1.3x slower on Zen 4: shuffle-bound).
+static inline void k4_row_scales(const uint8_t* s12, RowScales& rs) {
+  // Every 128-bit lane: dwords q01 = [a0 a1 a0 a1], b2 = [a2 a2 a2 a2] (a0 = s[0..3], a1 = s[4..7], a2 = s[8..11]).
+  long long a01;
+  int a2;
+  std::memcpy(&a01, s12, 8);
+  std::memcpy(&a2, s12 + 8, 4);
+  const __m256i q01 = _mm256_set1_epi64x(a01), b2 = _mm256_set1_epi32(a2);
+  // Bytes of every lane: 0..3 sc[0..3] and 4..7 mn[0..3] (a0, a1 & 0x3f..); 8..11 sc[4..7] = (a2 & 0x0f..) |
+  // (a0 >> 2 & 0x30..) and 12..15 mn[4..7] = (a2 >> 4 & 0x0f..) | (a1 >> 2 & 0x30..).
+  const __m256i low6 = _mm256_and_si256(q01, mask8(0x3f));
+  const __m256i top = _mm256_and_si256(_mm256_srli_epi32(q01, 2), mask8(0x30));
+  const __m256i nib = _mm256_and_si256(_mm256_srlv_epi32(b2, _mm256_setr_epi32(0, 0, 0, 4, 0, 0, 0, 4)), mask8(15));
+  const __m256i v = _mm256_blend_epi32(low6, _mm256_or_si256(nib, top), 0xcc);
+  auto sc = [](int j) { return static_cast<char>(j < 4 ? j : 4 + j); };  // byte of sc[j] (mn[j]: + 4)
+  constexpr char z = static_cast<char>(0x80);                              // vpshufb: a zero byte
+#if PRIMA_VNNI
+  // half_scales' layout: groups a = 4h + 2k and a + 1, each i16 x4, in both lanes.
+#pragma GCC unroll 2
+  for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 2
+    for (int k = 0; k < 2; ++k) {
+      const char a = sc(4 * h + 2 * k), b = sc(4 * h + 2 * k + 1);
+      rs.gs[h][k] = _mm256_shuffle_epi8(v, _mm256_setr_epi8(a, z, a, z, a, z, a, z, b, z, b, z, b, z, b, z,
+                                                            a, z, a, z, a, z, a, z, b, z, b, z, b, z, b, z));
+    }
+  }
+#else
+  // group g of half h: sc[4h + g] in all 16 lanes
+#pragma GCC unroll 2
+  for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; ++g) {
+      const char a = sc(4 * h + g);
+      rs.gs[h][g] = _mm256_shuffle_epi8(v, _mm256_setr_epi8(a, z, a, z, a, z, a, z, a, z, a, z, a, z, a, z,
+                                                            a, z, a, z, a, z, a, z, a, z, a, z, a, z, a, z));
+    }
+  }
+#endif
+  // mn[j] in i16 lanes 2j and 2j + 1 (lane 0: j < 4, lane 1: j >= 4)
+  const char m0 = sc(0) + 4, m1 = sc(1) + 4, m2 = sc(2) + 4, m3 = sc(3) + 4;
+  const char m4 = sc(4) + 4, m5 = sc(5) + 4, m6 = sc(6) + 4, m7 = sc(7) + 4;
+  rs.mn = _mm256_shuffle_epi8(v, _mm256_setr_epi8(m0, z, m0, z, m1, z, m1, z, m2, z, m2, z, m3, z, m3, z,
+                                                  m4, z, m4, z, m5, z, m5, z, m6, z, m6, z, m7, z, m7, z));
+}
+static inline void row_scales(const block_q4_K& b, RowScales& rs) { k4_row_scales(b.scales, rs); }
+static inline void row_scales(const block_q5_K& b, RowScales& rs) { k4_row_scales(b.scales, rs); }
+
 // d (low half) and dm (high half) of a super-block as two f16 in one 32-bit word.
 static inline uint32_t k_dpair(const block_q2_K& b) { return b.d | static_cast<uint32_t>(b.dmin) << 16; }
 static inline uint32_t k_dpair(const block_q3_K& b) { return b.d | static_cast<uint32_t>(b.d) << 16; }
@@ -188,19 +259,19 @@ struct KKernel {
   static constexpr int kPrefillRows = 8 / C;
   static constexpr int16_t kTileTokens = kPackTokens;  // the packed kernel blocks the row (tile_packed)
 
-  // Super-block wb (its scales unpacked in k) against super-block i of Cc activation rows:
+  // Super-block wb (its scales in rs) against super-block i of Cc activation rows:
   // hv[c] = sum_pairs(isum_c, msum_c).
   template <int Cc>
-  static inline __attribute__((always_inline)) void row_sums(const B& wb, const WK& k, const block_q8_K* const* ab,
-                                                             int64_t i, __m256i* hv) {
+  static inline __attribute__((always_inline)) void row_sums(const B& wb, const RowScales& rs,
+                                                             const block_q8_K* const* ab, int64_t i, __m256i* hv) {
     __m256i isum[Cc];
 #pragma GCC unroll 8
     for (int c = 0; c < Cc; ++c) isum[c] = _mm256_setzero_si256();
 #pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
-      __m256i u[4], gs[4];
+      __m256i u[4];
+      const __m256i* gs = rs.gs[h];
       k_half(wb, h, u);
-      half_scales(k.sc, h, gs);
 #pragma GCC unroll 8
       for (int c = 0; c < Cc; ++c) {
         const int8_t* q = ab[c][i].qs + 128 * h;
@@ -224,7 +295,7 @@ struct KKernel {
     }
 #pragma GCC unroll 8
     for (int c = 0; c < Cc; ++c) {
-      const __m256i msum = _mm256_madd_epi16(load256(ab[c][i].bsums), k.mn);
+      const __m256i msum = _mm256_madd_epi16(load256(ab[c][i].bsums), rs.mn);
       hv[c] = sum_pairs(isum[c], msum);
     }
   }
@@ -243,16 +314,10 @@ struct KKernel {
     for (int64_t i = 0; i < n / QK_K; ++i) {
       __m256i hv[4 * H];
 #pragma GCC unroll 8
-      for (int r = 0; r + 1 < Rr; r += 2) {
-        WK ka, kb;
-        k_scales_pair(w[r][i], w[r + 1][i], ka, kb);
-        row_sums<Cc>(w[r][i], ka, ab, i, hv + r * Cc);
-        row_sums<Cc>(w[r + 1][i], kb, ab, i, hv + (r + 1) * Cc);
-      }
-      if constexpr (Rr % 2 == 1) {
-        WK k;
-        k_scales(w[Rr - 1][i], k);
-        row_sums<Cc>(w[Rr - 1][i], k, ab, i, hv + (Rr - 1) * Cc);
+      for (int r = 0; r < Rr; ++r) {
+        RowScales rs;
+        row_scales(w[r][i], rs);
+        row_sums<Cc>(w[r][i], rs, ab, i, hv + r * Cc);
       }
 #pragma GCC unroll 8
       for (int o = Rr * Cc; o < 4 * H; ++o) hv[o] = _mm256_setzero_si256();
