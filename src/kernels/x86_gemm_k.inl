@@ -209,29 +209,18 @@ static inline void k4_row_scales(const uint8_t* s12, RowScales& rs) {
   const __m256i v = _mm256_blend_epi32(low6, _mm256_or_si256(nib, top), 0xcc);
   auto sc = [](int j) { return static_cast<char>(j < 4 ? j : 4 + j); };  // byte of sc[j] (mn[j]: + 4)
   constexpr char z = static_cast<char>(0x80);                              // vpshufb: a zero byte
-#if PRIMA_VNNI
-  // half_scales' layout: groups a = 4h + 2k and a + 1, each i16 x4, in both lanes.
+  // half_scales' layout for the kHalfScales vectors of half h: with VNNI groups a = 4h + 2k and a + 1, each i16
+  // x4 in both lanes; without, group a = 4h + k in all 16 lanes.
 #pragma GCC unroll 2
   for (int h = 0; h < 2; ++h) {
-#pragma GCC unroll 2
-    for (int k = 0; k < 2; ++k) {
-      const char a = sc(4 * h + 2 * k), b = sc(4 * h + 2 * k + 1);
+#pragma GCC unroll 4
+    for (int k = 0; k < kHalfScales; ++k) {
+      const int g = 4 * h + k * (4 / kHalfScales);
+      const char a = sc(g), b = sc(kHalfScales == 2 ? g + 1 : g);
       rs.gs[h][k] = _mm256_shuffle_epi8(v, _mm256_setr_epi8(a, z, a, z, a, z, a, z, b, z, b, z, b, z, b, z,
                                                             a, z, a, z, a, z, a, z, b, z, b, z, b, z, b, z));
     }
   }
-#else
-  // group g of half h: sc[4h + g] in all 16 lanes
-#pragma GCC unroll 2
-  for (int h = 0; h < 2; ++h) {
-#pragma GCC unroll 4
-    for (int g = 0; g < 4; ++g) {
-      const char a = sc(4 * h + g);
-      rs.gs[h][g] = _mm256_shuffle_epi8(v, _mm256_setr_epi8(a, z, a, z, a, z, a, z, a, z, a, z, a, z, a, z,
-                                                            a, z, a, z, a, z, a, z, a, z, a, z, a, z, a, z));
-    }
-  }
-#endif
   // mn[j] in i16 lanes 2j and 2j + 1 (lane 0: j < 4, lane 1: j >= 4)
   const char m0 = sc(0) + 4, m1 = sc(1) + 4, m2 = sc(2) + 4, m3 = sc(3) + 4;
   const char m4 = sc(4) + 4, m5 = sc(5) + 4, m6 = sc(6) + 4, m7 = sc(7) + 4;
