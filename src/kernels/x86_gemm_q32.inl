@@ -156,15 +156,7 @@ struct Q32Kernel {
         __m256i isum;
 #if PRIMA_VNNI
         if constexpr (Cc > 1) {
-          const int8_t* qa = g.qs + 32 * b;
-          __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wt[0], bcast4(qa));
-          __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wt[1], bcast4(qa + 4));
-#pragma GCC unroll 3
-          for (int p = 2; p < 8; p += 2) {
-            s0 = _mm256_dpbusd_epi32(s0, wt[p], bcast4(qa + 4 * p));
-            s1 = _mm256_dpbusd_epi32(s1, wt[p + 1], bcast4(qa + 4 * p + 4));
-          }
-          isum = _mm256_add_epi32(s0, s1);
+          isum = dot_rows_bcast(wt, g.qs + 32 * b);
         } else
 #endif
         {

@@ -13,6 +13,21 @@
 // IQ4_NL keep signed values there (the sign trick), which vpmaddubsw cannot take in lanes, and stay on the
 // per-row kernel.
 
+#if PRIMA_VNNI
+// Σ_p w[p] · (the 4 bytes at q + 4p, broadcast), lane-wise: the 8 rows' integer sums with a token's block when
+// w holds the rows' values transposed (w[p] lane r = row r's values 4p..4p+3). Two chains (even / odd p).
+static inline __m256i dot_rows_bcast(const __m256i* w, const int8_t* q) {
+  __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[0], bcast4(q));
+  __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[1], bcast4(q + 4));
+#pragma GCC unroll 3
+  for (int k = 2; k < 8; k += 2) {
+    s0 = _mm256_dpbusd_epi32(s0, w[k], bcast4(q + 4 * k));
+    s1 = _mm256_dpbusd_epi32(s1, w[k + 1], bcast4(q + 4 * k + 4));
+  }
+  return _mm256_add_epi32(s0, s1);
+}
+#endif
+
 struct PackedQ32 {
   __m256i w[8];
   __m256 dw, bw;
@@ -67,13 +82,7 @@ struct Q32Packer {
         const block_q8_32x8& g = a[t][gi];
         const int8_t* q = g.qs + 32 * b;
 #if PRIMA_VNNI
-        __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), p.w[0], bcast4(q));
-        __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), p.w[1], bcast4(q + 4));
-#pragma GCC unroll 3
-        for (int k = 2; k < 8; k += 2) {
-          s0 = _mm256_dpbusd_epi32(s0, p.w[k], bcast4(q + 4 * k));
-          s1 = _mm256_dpbusd_epi32(s1, p.w[k + 1], bcast4(q + 4 * k + 4));
-        }
+        const __m256i isum = dot_rows_bcast(p.w, q);
 #else
         const __m256i ones = _mm256_set1_epi16(1);
         __m256i h[4];
@@ -82,10 +91,10 @@ struct Q32Packer {
           h[k] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(p.w[2 * k], bcast4(q + 8 * k)),
                                                     _mm256_maddubs_epi16(p.w[2 * k + 1], bcast4(q + 8 * k + 4))),
                                    ones);
-        const __m256i s0 = _mm256_add_epi32(h[0], h[1]), s1 = _mm256_add_epi32(h[2], h[3]);
+        const __m256i isum = _mm256_add_epi32(_mm256_add_epi32(h[0], h[1]), _mm256_add_epi32(h[2], h[3]));
 #endif
         const __m256 dd = _mm256_mul_ps(p.dw, _mm256_set1_ps(g.d[b]));
-        const __m256 v = _mm256_add_ps(_mm256_mul_ps(dd, _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1))),
+        const __m256 v = _mm256_add_ps(_mm256_mul_ps(dd, _mm256_cvtepi32_ps(isum)),
                                        _mm256_mul_ps(p.bw, _mm256_set1_ps(g.s[b])));
         acc[t] = _mm256_add_ps(acc[t], v);
       }
