@@ -42,9 +42,12 @@ void plan_items(Plan& p, int64_t n_tok, int nth) {
   p.n_tb = ceil_div(n_tok, p.tok_block);
   const int64_t rows_cache = std::max<int64_t>(4, static_cast<int64_t>(kTileBytes / w.row_bytes));
   const int64_t rows_balance = ceil_div(w.n_out, ceil_div(nth * kItemsPerThread, p.n_tb));
-  // Multiples of 8 rows: the quantized kernels work on 8 rows at a time (one vector lane each).
-  p.big = std::max<int64_t>(8, round_up(std::min(rows_cache, rows_balance), 8));
-  p.small = std::max<int64_t>(8, round_up(p.big / 8, 8));
+  // Multiples of the rows the quantized kernels take at a time (one vector lane each): 8 in decode, 16 in
+  // prefill (the packed K-quant kernel on AVX-512; a 24-row tile of FFN-down rows would leave a third of its
+  // second group padding).
+  const int64_t rows = n_tok > 1 ? 16 : 8;
+  p.big = std::max<int64_t>(rows, round_up(std::min(rows_cache, rows_balance), rows));
+  p.small = std::max<int64_t>(rows, round_up(p.big / 8, rows));
   p.n_big = nth > 1 ? std::max<int64_t>(0, (w.n_out - nth * p.big) / p.big) : ceil_div(w.n_out, p.big);
   p.tail_r0 = std::min(w.n_out, p.n_big * p.big);
   p.n_items = (p.n_big + ceil_div(w.n_out - p.tail_r0, p.small)) * p.n_tb;

@@ -154,13 +154,15 @@ static void tile_impl(int64_t n, const void* w, size_t ws, int nr, const void* a
 // ---- packed prefill tiles -----------------------------------------------------------------------------------
 // Weight rows in vector lanes, tokens broadcast (x86_gemm_k_packed.inl, x86_gemm_q32_packed.inl). A packer P
 // provides
-//   using Block (the weight block), Packed (8 rows' block, transposed: lane r = row r);
-//   static constexpr int kBlocks: blocks per chunk (packed on the stack: L1-sized);
-//   static void pack(const Block* const (&wr)[8], int64_t i0, int nb_chunk, Packed* pk);
+//   using Block (the weight block), Acc (__m256 or __m512: one float lane per row), Packed (kRows rows' block,
+//   transposed: lane r = row r);
+//   static constexpr int kRows: rows per group (8, or 16 with zmm); kBlocks: blocks per chunk (packed on the
+//   stack: L1-sized);
+//   static void pack(const Block* const* wr, int64_t i0, int nb_chunk, Packed* pk);   // wr: kRows rows
 //   template <int T> static void run(const Packed* pk, int nb_chunk, const uint8_t* const* a, int64_t i0,
-//                                    __m256* acc);   // acc[t] lane r += the chunk's terms, in block order
-// Rows past nr repeat the last row (their lanes are not stored). Loop order: token blocks of kPackTokens; groups
-// of up to kPackGroups × 8 rows; chunks of kBlocks blocks; each 8-row group of the chunk packed once and run
+//                                    Acc* acc);   // acc[t] lane r += the chunk's terms, in block order
+// Rows past nr repeat the last row (their lanes are not stored). Loop order: token blocks of kPackTokens; passes
+// over kPackGroups × 8 rows; chunks of kBlocks blocks; each kRows-row group of the chunk packed once and run
 // against every token of the block. Only one chunk of the block's activations must stay in L2 across the row
 // groups, whatever the row length, so matmul gives these kernels tiles of kPackTokens tokens (tile_tokens in
 // the table), and the float accumulators (acc, 32 KB) carry each output across the chunks in block order.
@@ -168,29 +170,32 @@ static void tile_impl(int64_t n, const void* w, size_t ws, int nr, const void* a
 // 2-9 % faster than 64 (1 and 2 threads), and the 16-token tiles that whole 14336-value rows (FFN down) allowed
 // in L2 ~20 % slower.
 constexpr int kPackTokens = 128;   // tokens per block (matmul's tiles for these kernels: tile_tokens)
-constexpr int kPackGroups = 8;     // 8-row groups per pass: their accumulators, kPackGroups × kPackTokens × 32 B
+constexpr int kPackGroups = 8;     // rows per pass / 8: their accumulators, kPackGroups × kPackTokens × 32 B
 constexpr int kPackMinTokens = 8;  // fewer tokens go through the per-row kernels
 
 template <class P>
 static void tile_packed(int64_t nb, const uint8_t* w, size_t ws, int nr, const uint8_t* a, size_t as, int nc, float* y,
                         size_t ldy) {
   using B = typename P::Block;
-  const int n_groups = (nr + 7) / 8;
-  alignas(32) typename P::Packed pk[P::kBlocks];
-  alignas(32) __m256 acc[kPackGroups][kPackTokens];
+  using Acc = typename P::Acc;
+  constexpr int R = P::kRows;                   // rows per group (vector lanes)
+  constexpr int G = kPackGroups * 8 / R;        // groups per pass: kPackGroups × 8 rows
+  const int n_groups = (nr + R - 1) / R;
+  alignas(64) typename P::Packed pk[P::kBlocks];
+  alignas(64) Acc acc[G][kPackTokens];
   for (int c0 = 0; c0 < nc; c0 += kPackTokens) {
     const int cn = min_int(kPackTokens, nc - c0);
-    for (int g0 = 0; g0 < n_groups; g0 += kPackGroups) {
-      const int gn = min_int(kPackGroups, n_groups - g0);
+    for (int g0 = 0; g0 < n_groups; g0 += G) {
+      const int gn = min_int(G, n_groups - g0);
       for (int g = 0; g < gn; ++g)
-        for (int c = 0; c < cn; ++c) acc[g][c] = _mm256_setzero_ps();
+        for (int c = 0; c < cn; ++c) acc[g][c] = Acc{};
       for (int64_t i0 = 0; i0 < nb; i0 += P::kBlocks) {
         const int nbc = static_cast<int>(nb - i0 < P::kBlocks ? nb - i0 : P::kBlocks);
         for (int g = 0; g < gn; ++g) {
-          const int r0 = (g0 + g) * 8;
-          const B* wr[8];
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) wr[k] = reinterpret_cast<const B*>(w + min_int(r0 + k, nr - 1) * ws);  // pad
+          const int r0 = (g0 + g) * R;
+          const B* wr[R];
+#pragma GCC unroll 16
+          for (int k = 0; k < R; ++k) wr[k] = reinterpret_cast<const B*>(w + min_int(r0 + k, nr - 1) * ws);  // pad
           P::pack(wr, i0, nbc, pk);
           int c = 0;
           const uint8_t* at[8];
@@ -213,10 +218,10 @@ static void tile_packed(int64_t nb, const uint8_t* w, size_t ws, int nr, const u
         }
       }
       for (int g = 0; g < gn; ++g) {
-        const int r0 = (g0 + g) * 8, rn = min_int(8, nr - r0);
+        const int r0 = (g0 + g) * R, rn = min_int(R, nr - r0);
         for (int c = 0; c < cn; ++c) {
-          alignas(32) float lanes[8];
-          _mm256_store_ps(lanes, acc[g][c]);
+          alignas(64) float lanes[R];
+          std::memcpy(lanes, &acc[g][c], sizeof(Acc));
           for (int k = 0; k < rn; ++k) y[(c0 + c) * ldy + r0 + k] = lanes[k];
         }
       }

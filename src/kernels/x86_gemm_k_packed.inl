@@ -15,13 +15,157 @@
 // The exact integer sums are formed in another order than the per-row kernel's, which does not change them,
 // so every output keeps its bits. 8 tokens share each loaded w[p] and sc[j] (4 measured ~3 % slower, 2 ~25 %).
 //
+// With AVX-512 (VNNI) the rows go 16 to a zmm: two 8-row packings, one per 256-bit half. Zen 4 runs a zmm
+// vpdpbusd as two halves, so the products per cycle do not change, but each broadcast load, scale multiply,
+// mins product and float step now serves 16 rows: prefill/Q4_K and Q6_K 1.15-1.20x over 8 rows in a ymm (2
+// threads, best of 3 in turns), pp512 of a Llama-3-8B Q4_K_M 1.21x. The 8-row loop needed 59 cycles per
+// (super-block, token) where its 64 vpdpbusd take 32; removing its 16 vpmulld gained nothing, removing the 8
+// mins products 13-22 %: it was bound by the instructions around the products, not by them.
+//
 // Without VNNI (AVX2) the same layout goes through vpmaddubsw (u < 64: no saturation) in pairs of quads added in
 // 16 bits (|sum| <= 4 * 63 * 127 < 2^15) and vpmaddwd by sc[j] held as (sc, sc) i16 pairs: the scale multiply
 // comes with the widening, so there is no vpmulld.
 //
-// The packed rows are built 8 super-blocks at a time on the stack (23 KB: L1); tile_packed (x86_common.inl) runs
-// the loops.
+// The packed rows are built 8 super-blocks (AVX2; 4 with 16 rows) at a time on the stack (23 KB: L1);
+// tile_packed (x86_common.inl) runs the loops.
 
+// Super-block i of 8 rows wr[0..7], transposed: vector k of w, sc, mn to w[k * stride] (and so on), the rows'
+// f16 d and dm to d[0..7], dm[0..7]. stride 2 writes one 256-bit half of a 512-bit vector (16-row packing).
+template <class B>
+static inline void pack_rows8(const B* const* wr, int64_t i, __m256i* w, __m256i* sc, __m256i* mn, uint16_t* d,
+                              uint16_t* dm, int stride) {
+  __m256i t[8];
+#pragma GCC unroll 1
+  for (int h = 0; h < 2; ++h) {
+    __m256i u[8][4];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; ++r) k_half(wr[r][i], h, u[r]);
+#pragma GCC unroll 1
+    for (int g = 0; g < 4; ++g) {
+      __m256i in[8];
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r) in[r] = u[r][g];
+      transpose8_epi32(in, t);  // group g of half h: values 128h + 32g + 4k, k < 8
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) w[(32 * h + 8 * g + k) * stride] = t[k];
+    }
+  }
+  // Scales and mins: row r's 16 i16 of each -> lane r. sc widened to i32 (two 8x8 transposes); the mins' i16
+  // pairs (2m, 2m + 1) are the 8 dwords of the row's vector (one transpose).
+  __m256i sc_lo[8], sc_hi[8], m[8];
+#pragma GCC unroll 1
+  for (int r = 0; r < 8; r += 2) {
+    WK ka, kb;
+    k_scales_pair(wr[r][i], wr[r + 1][i], ka, kb);
+    sc_lo[r] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(ka.sc));
+    sc_hi[r] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(ka.sc, 1));
+    sc_lo[r + 1] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(kb.sc));
+    sc_hi[r + 1] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(kb.sc, 1));
+    m[r] = ka.mn;
+    m[r + 1] = kb.mn;
+    const uint32_t da = k_dpair(wr[r][i]), db = k_dpair(wr[r + 1][i]);
+    d[r] = static_cast<uint16_t>(da);
+    dm[r] = static_cast<uint16_t>(da >> 16);
+    d[r + 1] = static_cast<uint16_t>(db);
+    dm[r + 1] = static_cast<uint16_t>(db >> 16);
+  }
+  transpose8_epi32(sc_lo, t);
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) sc[k * stride] = t[k];
+  transpose8_epi32(sc_hi, t);
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) sc[(8 + k) * stride] = t[k];
+  transpose8_epi32(m, t);
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) mn[k * stride] = t[k];
+}
+
+#if PRIMA_VNNI
+// With AVX-512: 16 rows in the 16 lanes of a zmm (two 8-row packings, one per 256-bit half). Zen 4 executes a zmm
+// vpdpbusd as two halves, so the products per cycle stay the same, but every instruction around them (the
+// broadcast loads, the scale multiplies, the mins, the float steps) now serves 16 rows instead of 8.
+struct PackedK {
+  __m512i w[64];
+  __m512i sc[16];
+  __m512i mn[8];
+  __m512 d, dm;
+};
+
+// acc + the 4 bytes at q (signed), broadcast to every lane, dotted with u's 4 unsigned bytes per lane (one
+// vpdpbusd with an embedded broadcast, as dpbusd_bcast).
+static inline __m512i dpbusd_bcast16(__m512i acc, __m512i u, const int8_t* q) {
+  typedef int32_t __attribute__((may_alias)) i32_alias;
+  __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*reinterpret_cast<const i32_alias*>(q)));
+  return acc;
+}
+
+template <class B>
+struct KPacker {
+  using Block = B;
+  using Packed = PackedK;
+  using Acc = __m512;
+  static constexpr int kRows = 16;
+  static constexpr int kBlocks = 4;  // 23 KB: L1
+
+  // Super-blocks i0 .. i0 + nb_chunk - 1 of the 16 rows wr -> pk.
+  static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedK* pk) {
+    for (int ib = 0; ib < nb_chunk; ++ib) {
+      PackedK& p = pk[ib];
+      alignas(32) uint16_t d[16], dm[16];
+#pragma GCC unroll 1
+      for (int half = 0; half < 2; ++half)
+        pack_rows8(wr + 8 * half, i0 + ib, reinterpret_cast<__m256i*>(p.w) + half, reinterpret_cast<__m256i*>(p.sc) + half,
+                   reinterpret_cast<__m256i*>(p.mn) + half, d + 8 * half, dm + 8 * half, 2);
+      p.d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d)));
+      p.dm = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dm)));
+    }
+  }
+
+  // T tokens (activation rows a[t], super-blocks i0..) over nb_chunk packed super-blocks: acc[t] lane r += row r's
+  // terms, in block order.
+  template <int T>
+  static void run(const PackedK* pk, int nb_chunk, const uint8_t* const* act, int64_t i0, __m512* acc) {
+    const block_q8_K* a[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const block_q8_K*>(act[t]);
+    for (int ib = 0; ib < nb_chunk; ++ib) {
+      const PackedK& p = pk[ib];
+      const int64_t i = i0 + ib;
+      __m512i isum[T], msum[T];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) isum[t] = msum[t] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+      for (int j = 0; j < 16; ++j) {
+        const __m512i w0 = p.w[4 * j], w1 = p.w[4 * j + 1], w2 = p.w[4 * j + 2], w3 = p.w[4 * j + 3], sc = p.sc[j];
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) {
+          const int8_t* q = a[t][i].qs + 16 * j;
+          __m512i s = dpbusd_bcast16(_mm512_setzero_si512(), w0, q);
+          s = dpbusd_bcast16(s, w1, q + 4);
+          s = dpbusd_bcast16(s, w2, q + 8);
+          s = dpbusd_bcast16(s, w3, q + 12);
+          isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s, sc));
+        }
+      }
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const int16_t* bs = a[t][i].bsums;
+#pragma GCC unroll 8
+        for (int m = 0; m < 8; ++m) {
+          int32_t pair;
+          std::memcpy(&pair, bs + 2 * m, 4);
+          msum[t] = _mm512_dpwssd_epi32(msum[t], p.mn[m], _mm512_set1_epi32(pair));
+        }
+        const __m512 da = _mm512_set1_ps(a[t][i].d);
+        const __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(p.d, da), _mm512_cvtepi32_ps(isum[t])),
+                                       _mm512_mul_ps(_mm512_mul_ps(p.dm, da), _mm512_cvtepi32_ps(msum[t])));
+        acc[t] = _mm512_add_ps(acc[t], v);
+      }
+    }
+  }
+};
+#else
+// AVX2: 8 rows in the 8 lanes of a ymm.
 struct PackedK {
   __m256i w[64];
   __m256i sc[16];
@@ -33,53 +177,18 @@ template <class B>
 struct KPacker {
   using Block = B;
   using Packed = PackedK;
+  using Acc = __m256;
+  static constexpr int kRows = 8;
   static constexpr int kBlocks = 8;
 
   // Super-blocks i0 .. i0 + nb_chunk - 1 of the 8 rows wr -> pk.
-  static void pack(const B* const (&wr)[8], int64_t i0, int nb_chunk, PackedK* pk) {
+  static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedK* pk) {
     for (int ib = 0; ib < nb_chunk; ++ib) {
-      const int64_t i = i0 + ib;
       PackedK& p = pk[ib];
-#pragma GCC unroll 1
-      for (int h = 0; h < 2; ++h) {
-        __m256i u[8][4];
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; ++r) k_half(wr[r][i], h, u[r]);
-#pragma GCC unroll 1
-        for (int g = 0; g < 4; ++g) {
-          __m256i in[8];
-#pragma GCC unroll 8
-          for (int r = 0; r < 8; ++r) in[r] = u[r][g];
-          transpose8_epi32(in, p.w + 32 * h + 8 * g);  // group g of half h: values 128h + 32g + 4k, k < 8
-        }
-      }
-      // Scales and mins: row r's 16 i16 of each -> lane r. sc widened to i32 (two 8x8 transposes); the mins' i16
-      // pairs (2m, 2m + 1) are the 8 dwords of the row's vector (one transpose).
-      __m256i sc_lo[8], sc_hi[8], mn[8];
       alignas(16) uint16_t d[8], dm[8];
-#pragma GCC unroll 1
-      for (int r = 0; r < 8; r += 2) {
-        WK ka, kb;
-        k_scales_pair(wr[r][i], wr[r + 1][i], ka, kb);
-        sc_lo[r] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(ka.sc));
-        sc_hi[r] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(ka.sc, 1));
-        sc_lo[r + 1] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(kb.sc));
-        sc_hi[r + 1] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(kb.sc, 1));
-        mn[r] = ka.mn;
-        mn[r + 1] = kb.mn;
-        const uint32_t da = k_dpair(wr[r][i]), db = k_dpair(wr[r + 1][i]);
-        d[r] = static_cast<uint16_t>(da);
-        dm[r] = static_cast<uint16_t>(da >> 16);
-        d[r + 1] = static_cast<uint16_t>(db);
-        dm[r + 1] = static_cast<uint16_t>(db >> 16);
-      }
-      transpose8_epi32(sc_lo, p.sc);
-      transpose8_epi32(sc_hi, p.sc + 8);
-      transpose8_epi32(mn, p.mn);
-#if !PRIMA_VNNI
+      pack_rows8(wr, i0 + ib, p.w, p.sc, p.mn, d, dm, 1);
       for (int j = 0; j < 16; ++j)  // (sc, sc) i16 pairs for vpmaddwd
         p.sc[j] = _mm256_or_si256(_mm256_and_si256(p.sc[j], _mm256_set1_epi32(0xffff)), _mm256_slli_epi32(p.sc[j], 16));
-#endif
       p.d = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(d)));
       p.dm = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dm)));
     }
@@ -96,7 +205,7 @@ struct KPacker {
       const PackedK& p = pk[ib];
       const int64_t i = i0 + ib;
       __m256i isum[T], msum[T];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int t = 0; t < T; ++t) isum[t] = msum[t] = _mm256_setzero_si256();
 #pragma GCC unroll 2
       for (int j = 0; j < 16; ++j) {
@@ -104,22 +213,14 @@ struct KPacker {
 #pragma GCC unroll 8
         for (int t = 0; t < T; ++t) {
           const int8_t* q = a[t][i].qs + 16 * j;
-#if PRIMA_VNNI
-          __m256i s = dpbusd_bcast(_mm256_setzero_si256(), w0, q);
-          s = dpbusd_bcast(s, w1, q + 4);
-          s = dpbusd_bcast(s, w2, q + 8);
-          s = dpbusd_bcast(s, w3, q + 12);
-          isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(s, sc));
-#else
           const __m256i s01 =
               _mm256_add_epi16(_mm256_maddubs_epi16(w0, bcast4(q)), _mm256_maddubs_epi16(w1, bcast4(q + 4)));
           const __m256i s23 =
               _mm256_add_epi16(_mm256_maddubs_epi16(w2, bcast4(q + 8)), _mm256_maddubs_epi16(w3, bcast4(q + 12)));
           isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
-#endif
         }
       }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
         const int16_t* bs = a[t][i].bsums;
 #pragma GCC unroll 8
@@ -136,3 +237,4 @@ struct KPacker {
     }
   }
 };
+#endif

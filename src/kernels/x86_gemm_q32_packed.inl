@@ -42,10 +42,12 @@ struct Q32Packer {
   static_assert(q32_packed<B>);
   using Block = B;
   using Packed = PackedQ32;
+  using Acc = __m256;
+  static constexpr int kRows = 8;
   static constexpr int kBlocks = 64;  // 20 KB: L1; the tokens' chunk: 8 block_q8_32x8 groups, 2.8 KB each
 
   // Blocks i0 .. i0 + nb_chunk - 1 of the 8 rows wr -> pk.
-  static void pack(const B* const (&wr)[8], int64_t i0, int nb_chunk, PackedQ32* pk) {
+  static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedQ32* pk) {
     for (int ib = 0; ib < nb_chunk; ++ib) {
       const int64_t i = i0 + ib;
       __m256i u[8];
