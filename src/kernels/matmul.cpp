@@ -43,8 +43,8 @@ void plan_items(Plan& p, int64_t n_tok, int nth) {
   const int64_t rows_cache = std::max<int64_t>(4, static_cast<int64_t>(kTileBytes / w.row_bytes));
   const int64_t rows_balance = ceil_div(w.n_out, ceil_div(nth * kItemsPerThread, p.n_tb));
   // Multiples of the rows the quantized kernels take at a time (one vector lane each): 8 in decode, 16 in
-  // prefill (the packed K-quant kernel on AVX-512; a 24-row tile of FFN-down rows would leave a third of its
-  // second group padding).
+  // prefill (the packed kernels on AVX-512; a 24-row tile of Q6_K FFN-down rows left a third of its second group
+  // padding).
   const int64_t rows = n_tok > 1 ? 16 : 8;
   p.big = std::max<int64_t>(rows, round_up(std::min(rows_cache, rows_balance), rows));
   p.small = std::max<int64_t>(rows, round_up(p.big / 8, rows));

@@ -91,19 +91,6 @@ static inline void transpose8_epi32(const __m256i in[8], __m256i out[8]) {
   }
 }
 
-#if PRIMA_VNNI
-// acc + the 4 bytes at q (signed), broadcast to every lane, dotted with u's 4 unsigned bytes per lane: vpdpbusd
-// with an EVEX embedded broadcast, one instruction where GCC emits a vpbroadcastd and a vpdpbusd. Used by the
-// packed K-quant prefill (1 thread, in turns: +8-20 % for Q3_K-Q6_K); the packed 32-value kernel measured
-// 15-20 % slower with it (its two chains per token are scheduled worse around the opaque asm), so it keeps the
-// intrinsics.
-static inline __m256i dpbusd_bcast(__m256i acc, __m256i u, const int8_t* q) {
-  typedef int32_t __attribute__((may_alias)) i32_alias;
-  __asm__("vpdpbusd %2%{1to8%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*reinterpret_cast<const i32_alias*>(q)));
-  return acc;
-}
-#endif
-
 // The 4 bytes at q in every 32-bit lane.
 static inline __m256i bcast4(const int8_t* q) {
   int32_t v;
