@@ -17,21 +17,6 @@
 // per-row kernel.
 
 #if PRIMA_VNNI
-// Σ_p w[p] · (the 4 bytes at q + 4p, broadcast), lane-wise: the 8 rows' integer sums with a token's block when
-// w holds the rows' values transposed (w[p] lane r = row r's values 4p..4p+3). Two chains (even / odd p).
-static inline __m256i dot_rows_bcast(const __m256i* w, const int8_t* q) {
-  __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[0], bcast4(q));
-  __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[1], bcast4(q + 4));
-#pragma GCC unroll 3
-  for (int k = 2; k < 8; k += 2) {
-    s0 = _mm256_dpbusd_epi32(s0, w[k], bcast4(q + 4 * k));
-    s1 = _mm256_dpbusd_epi32(s1, w[k + 1], bcast4(q + 4 * k + 4));
-  }
-  return _mm256_add_epi32(s0, s1);
-}
-#endif
-
-#if PRIMA_VNNI
 // 16 rows in the 16 lanes of a zmm (two 8-row packings, one per 256-bit half), as the packed K-quant kernel:
 // each broadcast, scale product and float step serves 16 rows.
 struct PackedQ32 {
@@ -39,7 +24,7 @@ struct PackedQ32 {
   __m512 dw, bw;
 };
 
-// dot_rows_bcast of 16 rows.
+// dot_rows_bcast (x86_gemm_q32.inl) of 16 rows.
 static inline __m512i dot_rows_bcast16(const __m512i* w, const int8_t* q) {
   auto bcast = [](const int8_t* p) {
     int32_t v;
