@@ -1,6 +1,6 @@
 // AVX-512 kernel table: 8-bit products with VNNI (vpdpbusd / vpdpwssd on ymm: Zen 4 runs zmm as two halves
-// anyway, and ymm keeps the unpacking simple; the packed prefill kernels put 16 rows in a zmm, where fewer
-// instructions per product pay), float kernels on zmm.
+// anyway, and ymm keeps the unpacking simple; the packed prefill kernels put 16 rows in a zmm and the K-quant
+// decode a whole super-block, where fewer instructions per product pay), float kernels on zmm.
 // The x86_*.inl files hold the kernels, shared with the other x86 table; see x86_common.inl for the rules.
 #include "kernels/gemm_impl.h"
 

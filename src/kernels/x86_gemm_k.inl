@@ -46,15 +46,18 @@ static inline void k_half(const block_q2_K& b, int h, __m256i u[4]) {
 }
 
 // ---- Q3_K: 2 low bits + a high bit (value + 4), 6-bit scales - 32 ----
-static inline void k_scales(const block_q3_K& b, WK& k) {
-  // l[j] = low nibble (j < 8: of s[j], else the high nibble of s[j - 8]) | bits 2*(j/4).. of s[8 + j%4] << 4, all
-  // in vector registers (the decode kernel works on 8 rows at once: general registers are scarce there).
+// The 16 scales as signed bytes. l[j] = low nibble (j < 8: of s[j], else the high nibble of s[j - 8]) | bits
+// 2*(j/4).. of s[8 + j%4] << 4, minus 32, all in vector registers (the decode kernel works on 8 rows at once:
+// general registers are scarce there).
+static inline __m128i k3_scales_s8(const block_q3_K& b) {
   const __m128i s07 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.scales));
   const __m128i lo = _mm_and_si128(_mm_unpacklo_epi64(s07, _mm_srli_epi16(s07, 4)), _mm_set1_epi8(15));
   const __m128i s811 = _mm_shuffle_epi32(_mm_loadu_si32(b.scales + 8), 0);
   const __m128i hi = _mm_and_si128(_mm_srlv_epi32(s811, _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
-  const __m128i s = _mm_or_si128(lo, _mm_slli_epi16(hi, 4));
-  k.sc = _mm256_cvtepi8_epi16(_mm_sub_epi8(s, _mm_set1_epi8(32)));
+  return _mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32));
+}
+static inline void k_scales(const block_q3_K& b, WK& k) {
+  k.sc = _mm256_cvtepi8_epi16(k3_scales_s8(b));
   k.mn = _mm256_slli_epi16(k.sc, 2);
 }
 static inline void k_half(const block_q3_K& b, int h, __m256i u[4]) {
@@ -194,7 +197,8 @@ static inline void row_scales(const B& b, RowScales& rs) {
 // Q4_K / Q5_K: the 6-bit scales and mins straight into those vectors with in-lane operations only — broadcast
 // loads, and / shift / blend, vpshufb with zero high bytes — instead of k4_scales' widening and the cross-lane
 // permutes of half_scales (which made the Q4_K decode kernel 1.3x slower on Zen 4: shuffle-bound).
-static inline void k4_row_scales(const uint8_t* s12, RowScales& rs) {
+// Every 128-bit lane of k4_v: bytes 0..3 sc[0..3] and 4..7 mn[0..3]; 8..11 sc[4..7] and 12..15 mn[4..7].
+static inline __m256i k4_v(const uint8_t* s12) {
   // Every 128-bit lane: dwords q01 = [a0 a1 a0 a1], b2 = [a2 a2 a2 a2] (a0 = s[0..3], a1 = s[4..7], a2 = s[8..11]).
   long long a01;
   int a2;
@@ -206,7 +210,10 @@ static inline void k4_row_scales(const uint8_t* s12, RowScales& rs) {
   const __m256i low6 = _mm256_and_si256(q01, mask8(0x3f));
   const __m256i top = _mm256_and_si256(_mm256_srli_epi32(q01, 2), mask8(0x30));
   const __m256i nib = _mm256_and_si256(_mm256_srlv_epi32(b2, _mm256_setr_epi32(0, 0, 0, 4, 0, 0, 0, 4)), mask8(15));
-  const __m256i v = _mm256_blend_epi32(low6, _mm256_or_si256(nib, top), 0xcc);
+  return _mm256_blend_epi32(low6, _mm256_or_si256(nib, top), 0xcc);
+}
+static inline void k4_row_scales(const uint8_t* s12, RowScales& rs) {
+  const __m256i v = k4_v(s12);
   auto sc = [](int j) { return static_cast<char>(j < 4 ? j : 4 + j); };  // byte of sc[j] (mn[j]: + 4)
   constexpr char z = static_cast<char>(0x80);                              // vpshufb: a zero byte
   // half_scales' layout for the kHalfScales vectors of half h: with VNNI groups a = 4h + 2k and a + 1, each i16
@@ -238,6 +245,9 @@ static inline uint32_t k_dpair(const block_q5_K& b) { return b.d | static_cast<u
 static inline uint32_t k_dpair(const block_q6_K& b) { return b.d | static_cast<uint32_t>(b.d) << 16; }
 
 #include "kernels/x86_gemm_k_packed.inl"
+#if PRIMA_VNNI
+#include "kernels/x86_gemm_k_zdecode.inl"
+#endif
 
 template <class B>
 struct KKernel {
@@ -302,6 +312,14 @@ struct KKernel {
     for (int h = 0; h < H; ++h) acc[h] = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; ++i) {
       __m256i hv[4 * H];
+#if PRIMA_VNNI
+      if constexpr (Rr == 8 && Cc == 1 && ZK<B>::kHas) {  // decode: whole super-blocks in zmm (x86_gemm_k_zdecode.inl)
+        __m512i az[4];
+        zk_act<B>(ab[0][i].qs, az);
+#pragma GCC unroll 8
+        for (int r = 0; r < Rr; ++r) hv[r] = zk_row_sums(w[r][i], az, ab[0][i].bsums);
+      } else
+#endif
 #pragma GCC unroll 8
       for (int r = 0; r < Rr; ++r) {
         RowScales rs;
