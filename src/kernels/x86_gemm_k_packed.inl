@@ -10,7 +10,8 @@
 //   d, dm:          the rows' super-block scales as 8 floats,
 // and every token of the tile runs over the packed rows: per sub-block 4 vpdpbusd of w[p] with the token's
 // 4 bytes 4p..4p+3 broadcast to all lanes give the 8 rows' sub-block sums in one vector, vpmulld by sc[j]
-// applies the scales, and the float steps of gemm_impl.h's canonical order run on the 8 rows at once:
+// applies the scales (with AVX-512, a vpdpwssd per two sub-blocks where their sums fit in 16 bits: KScale),
+// and the float steps of gemm_impl.h's canonical order run on the 8 rows at once:
 //   v = ((d · da) · float(isum)) - ((dm · da) · float(msum));  acc = acc + v     (lane r = row r)
 // The exact integer sums are formed in another order than the per-row kernel's, which does not change them,
 // so every output keeps its bits. 8 tokens share each loaded w[p] and sc[j] (4 measured ~3 % slower, 2 ~25 %).
@@ -20,7 +21,9 @@
 // mins product and float step now serves 16 rows: prefill/Q4_K and Q6_K 1.15-1.20x over 8 rows in a ymm (2
 // threads, best of 3 in turns), pp512 of a Llama-3-8B Q4_K_M 1.21x. The 8-row loop needed 59 cycles per
 // (super-block, token) where its 64 vpdpbusd take 32; removing its 16 vpmulld gained nothing, removing the 8
-// mins products 13-22 %: it was bound by the instructions around the products, not by them.
+// mins products 13-22 %: it was bound by the instructions around the products, not by them. With 16 rows the
+// vpmulld began to count (KScale): pairing sub-blocks into vpdpwssd made prefill/Q4_K 1.13x, Q2_K 1.12x, and one
+// vpmulld per 32 values Q5_K 1.08-1.16x (1 thread, best of 6 in turns); pp512 Llama-3-8B Q4_K_M 1.05x.
 //
 // Without VNNI (AVX2) the same layout goes through vpmaddubsw (u < 64: no saturation) in pairs of quads added in
 // 16 bits (|sum| <= 4 * 63 * 127 < 2^15) and vpmaddwd by sc[j] held as (sc, sc) i16 pairs: the scale multiply
@@ -101,6 +104,13 @@ static inline __m512i dpbusd_bcast16(__m512i acc, __m512i u, const int8_t* q) {
   return acc;
 }
 
+// How the packed kernel applies the sub-block scales. A zmm vpmulld costs Zen 4 about two vpdpbusd (without the
+// 16 per super-block and token the Q4_K loop ran 1.21x faster, 1 thread), so where a sub-block's sum fits in 16
+// bits (|sum| < 16 * u_max * 128: Q2_K, Q3_K, Q4_K) two sub-blocks' sums become an i16 pair per lane and one
+// vpdpwssd applies both scales; Q5_K's two sub-blocks of 32 values share one scale (one vpmulld per 32 values);
+// Q6_K (u < 64) keeps one vpmulld per 16.
+enum class KScale { kPairs, kMul32, kMul16 };
+
 template <class B>
 struct KPacker {
   using Block = B;
@@ -108,6 +118,9 @@ struct KPacker {
   using Acc = __m512;
   static constexpr int kRows = 16;
   static constexpr int kBlocks = 4;  // 23 KB: L1
+  static constexpr KScale kScale = std::is_same_v<B, block_q5_K>   ? KScale::kMul32
+                                   : std::is_same_v<B, block_q6_K> ? KScale::kMul16
+                                                                   : KScale::kPairs;
 
   // Super-blocks i0 .. i0 + nb_chunk - 1 of the 16 rows wr -> pk.
   static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedK* pk) {
@@ -120,6 +133,10 @@ struct KPacker {
                    reinterpret_cast<__m256i*>(p.mn) + half, d + 8 * half, dm + 8 * half, 2);
       p.d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d)));
       p.dm = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dm)));
+      if constexpr (kScale == KScale::kPairs) {  // sc[g] = (sc[2g], sc[2g + 1]) as an i16 pair per lane
+        for (int g = 0; g < 8; ++g)
+          p.sc[g] = _mm512_mask_blend_epi16(0xaaaaaaaau, p.sc[2 * g], _mm512_slli_epi32(p.sc[2 * g + 1], 16));
+      }
     }
   }
 
@@ -136,17 +153,45 @@ struct KPacker {
       __m512i isum[T], msum[T];
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) isum[t] = msum[t] = _mm512_setzero_si512();
+      if constexpr (kScale == KScale::kPairs) {
+        // The sums of sub-blocks 2g and 2g + 1 as an i16 pair per lane, times their scales in one vpdpwssd.
 #pragma GCC unroll 2
-      for (int j = 0; j < 16; ++j) {
-        const __m512i w0 = p.w[4 * j], w1 = p.w[4 * j + 1], w2 = p.w[4 * j + 2], w3 = p.w[4 * j + 3], sc = p.sc[j];
+        for (int g = 0; g < 8; ++g) {
+          __m512i w[8];
 #pragma GCC unroll 8
-        for (int t = 0; t < T; ++t) {
-          const int8_t* q = a[t][i].qs + 16 * j;
-          __m512i s = dpbusd_bcast16(_mm512_setzero_si512(), w0, q);
-          s = dpbusd_bcast16(s, w1, q + 4);
-          s = dpbusd_bcast16(s, w2, q + 8);
-          s = dpbusd_bcast16(s, w3, q + 12);
-          isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s, sc));
+          for (int k = 0; k < 8; ++k) w[k] = p.w[8 * g + k];
+          const __m512i sc = p.sc[g];
+#pragma GCC unroll 8
+          for (int t = 0; t < T; ++t) {
+            const int8_t* q = a[t][i].qs + 32 * g;
+            __m512i s0 = dpbusd_bcast16(_mm512_setzero_si512(), w[0], q);
+            __m512i s1 = dpbusd_bcast16(_mm512_setzero_si512(), w[4], q + 16);
+#pragma GCC unroll 3
+            for (int k = 1; k < 4; ++k) {
+              s0 = dpbusd_bcast16(s0, w[k], q + 4 * k);
+              s1 = dpbusd_bcast16(s1, w[4 + k], q + 16 + 4 * k);
+            }
+            const __m512i pair = _mm512_mask_blend_epi16(0xaaaaaaaau, s0, _mm512_slli_epi32(s1, 16));
+            isum[t] = _mm512_dpwssd_epi32(isum[t], pair, sc);
+          }
+        }
+      } else {
+        // One vpmulld per sub-block of 16 values, or per 32 where the two share their scale (Q5_K).
+        constexpr int kSub = kScale == KScale::kMul32 ? 2 : 1;
+#pragma GCC unroll 2
+        for (int j = 0; j < 16; j += kSub) {
+          __m512i w[4 * kSub];
+#pragma GCC unroll 8
+          for (int k = 0; k < 4 * kSub; ++k) w[k] = p.w[4 * j + k];
+          const __m512i sc = p.sc[j];
+#pragma GCC unroll 8
+          for (int t = 0; t < T; ++t) {
+            const int8_t* q = a[t][i].qs + 16 * j;
+            __m512i s = dpbusd_bcast16(_mm512_setzero_si512(), w[0], q);
+#pragma GCC unroll 8
+            for (int k = 1; k < 4 * kSub; ++k) s = dpbusd_bcast16(s, w[k], q + 4 * k);
+            isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s, sc));
+          }
         }
       }
 #pragma GCC unroll 8
