@@ -15,6 +15,9 @@ void f32_to_f16_ref(const float* x, uint16_t* y, int64_t n) {
 void f16_to_f32_ref(const uint16_t* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_f32(x[i]);
 }
+void round_f16_ref(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = fp16_to_f32(f32_to_fp16(x[i]));
+}
 void dot_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint16_t* a = rows + r * stride;
@@ -40,7 +43,7 @@ void axpy_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const fl
 }  // namespace
 
 const VecKernels* vec_scalar() {
-  static const VecKernels k{f32_to_f16_ref, f16_to_f32_ref, dot_rows_ref, axpy_rows_ref};
+  static const VecKernels k{f32_to_f16_ref, f16_to_f32_ref, round_f16_ref, dot_rows_ref, axpy_rows_ref};
   return &k;
 }
 
@@ -62,6 +65,7 @@ const detail::VecKernels& vk() {
 
 void f32_to_f16_row(const float* x, fp16_t* y, int64_t n) { vk().f32_to_f16(x, y, n); }
 void f16_to_f32_row(const fp16_t* x, float* y, int64_t n) { vk().f16_to_f32(x, y, n); }
+void round_to_f16(float* x, int64_t n) { vk().round_f16(x, n); }
 float dot_f16_f32(const fp16_t* a, const float* b, int64_t n) {
   float out;
   vk().dot_rows(a, 0, 1, b, n, &out);

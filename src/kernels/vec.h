@@ -13,6 +13,7 @@
 //
 //   f32_to_f16_row(x, y, n)     y[i] = half(x[i])                 (K/V into the cache)
 //   f16_to_f32_row(x, y, n)     y[i] = float(x[i])
+//   round_to_f16(x, n)          x[i] = float(half(x[i]))         (f16 precision in f32: attention's q and weights)
 //   dot_f16_f32(a, b, n)        Σ a[i] * b[i]                     (one attention score)
 //   axpy_f16(alpha, x, y, n)    y[i] += alpha * x[i]              (one value row into the output)
 //   dot_f16_rows(rows, stride, n_rows, x, n, out)     out[r] = Σ_i rows[r*stride + i] * x[i]     (all scores)
@@ -29,6 +30,7 @@ namespace prima::kernels {
 
 void f32_to_f16_row(const float* x, fp16_t* y, int64_t n);
 void f16_to_f32_row(const fp16_t* x, float* y, int64_t n);
+void round_to_f16(float* x, int64_t n);
 float dot_f16_f32(const fp16_t* a, const float* b, int64_t n);
 void axpy_f16(float alpha, const fp16_t* x, float* y, int64_t n);
 void dot_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out);
@@ -38,6 +40,7 @@ namespace detail {
 struct VecKernels {
   void (*f32_to_f16)(const float*, uint16_t*, int64_t);
   void (*f16_to_f32)(const uint16_t*, float*, int64_t);
+  void (*round_f16)(float*, int64_t);
   void (*dot_rows)(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out);
   void (*axpy_rows)(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y);
 };

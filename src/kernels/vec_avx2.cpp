@@ -15,7 +15,7 @@ namespace {
 }  // namespace
 
 const VecKernels* vec_avx2() {
-  static const VecKernels k{f32_to_f16_x86, f16_to_f32_x86, dot_rows_x86, axpy_rows_x86};
+  static const VecKernels k{f32_to_f16_x86, f16_to_f32_x86, round_f16_x86, dot_rows_x86, axpy_rows_x86};
   return &k;
 }
 

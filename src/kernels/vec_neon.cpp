@@ -1,5 +1,5 @@
 // vec.h kernels on NEON (references: vec.cpp), for both NEON instruction sets (neon, neondot: nothing here uses
-// 8-bit products): conversions with vcvt (exact / round to nearest even), dot products in the canonical 8 fma
+// 8-bit products): conversions with vcvt (exact / round to nearest even; round_f16 is the two in a row), dot products in the canonical 8 fma
 // lanes of neon_l8.inl (4 rows per pass), axpy as one fma per element and row, rows in order.
 #include "kernels/vec.h"
 
@@ -22,6 +22,12 @@ void f16_to_f32_neon(const uint16_t* x, float* y, int64_t n) {
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) vst1q_f32(y + i, F16W::load4(x + i));
   for (; i < n; ++i) y[i] = fp16_to_f32(x[i]);
+}
+
+void round_f16_neon(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(x + i, vcvt_f32_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+  for (; i < n; ++i) x[i] = fp16_to_f32(f32_to_fp16(x[i]));
 }
 
 // 4 rows per pass, sharing each load of x.
@@ -48,7 +54,7 @@ void axpy_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const f
 }  // namespace
 
 const VecKernels* vec_neon() {
-  static const VecKernels k{f32_to_f16_neon, f16_to_f32_neon, dot_rows_neon, axpy_rows_neon};
+  static const VecKernels k{f32_to_f16_neon, f16_to_f32_neon, round_f16_neon, dot_rows_neon, axpy_rows_neon};
   return &k;
 }
 

@@ -12,6 +12,12 @@ static void f16_to_f32_x86(const uint16_t* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] = f16_to_f32(x[i]);
 }
 
+static void round_f16_x86(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + kVF <= n; i += kVF) vf_store(x + i, vf_round_f16(vf_load(F32W{}, x + i)));
+  for (; i < n; ++i) x[i] = f16_to_f32(f32_to_f16_bits(x[i]));
+}
+
 // The canonical 8 fma lanes and reduction tree of vec.h (L8 of x86_vf.inl), K rows at a time so that their
 // dependent fma chains overlap.
 template <int K>

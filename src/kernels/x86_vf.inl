@@ -52,6 +52,14 @@ static inline void vf_store_f16(uint16_t* p, VF v) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
 #endif
 }
+// float(half(v)), round to nearest even
+static inline VF vf_round_f16(VF v) {
+#if defined(__AVX512F__)
+  return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+#else
+  return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+#endif
+}
 static inline VF vf_set1(float v) {
 #if defined(__AVX512F__)
   return _mm512_set1_ps(v);

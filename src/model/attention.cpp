@@ -58,7 +58,8 @@ void attention(kernels::ThreadPool& pool, const HParams& hp, const KvCache& kv, 
         std::fill(o, o + hd, 0.0f);
         if (f16) {
           // Like the cache, the query and the attention weights take part at f16 precision, as in llama.cpp.
-          for (int32_t i = 0; i < hd; ++i) q16[i] = fp16_to_f32(f32_to_fp16(qh[i]));
+          std::copy(qh, qh + hd, q16);
+          kernels::round_to_f16(q16, hd);
           kernels::dot_f16_rows(static_cast<const fp16_t*>(K), row_stride, n_pos, q16, hd, sc);
         } else {
           scores_f32(static_cast<const float*>(K), n_pos, hd, qh, sc);
@@ -66,7 +67,7 @@ void attention(kernels::ThreadPool& pool, const HParams& hp, const KvCache& kv, 
         for (int32_t j = 0; j < n_pos; ++j) sc[j] *= scale;
         kernels::softmax(sc, n_pos);
         if (f16) {
-          for (int32_t j = 0; j < n_pos; ++j) sc[j] = fp16_to_f32(f32_to_fp16(sc[j]));
+          kernels::round_to_f16(sc, n_pos);
           kernels::axpy_f16_rows(static_cast<const fp16_t*>(V), row_stride, n_pos, sc, hd, o);
         } else {
           weighted_sum_f32(static_cast<const float*>(V), n_pos, hd, sc, o);

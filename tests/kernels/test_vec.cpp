@@ -36,6 +36,12 @@ TEST(Vec, ConversionsMatchReferenceExactly) {
       f16_to_f32_row(h.data(), back.data(), n);
       for (int64_t i = 0; i < n; ++i) ASSERT_EQ(back[i], fp16_to_f32(h[i])) << isa_name(isa) << " i=" << i;
       ASSERT_EQ(back[n], 42.0f);
+      std::vector<float> r(x.begin(), x.begin() + n), want(n);
+      r.push_back(42.0f);
+      round_to_f16(r.data(), n);
+      for (int64_t i = 0; i < n; ++i) want[i] = fp16_to_f32(f32_to_fp16(x[i]));
+      ASSERT_TRUE(test::same_bits(r.data(), want.data(), n, std::string(isa_name(isa)) + " round_to_f16"));
+      ASSERT_EQ(r[n], 42.0f);  // nothing written past n
     }
   }
 }
