@@ -18,7 +18,7 @@ void f16_to_f32_ref(const uint16_t* x, float* y, int64_t n) {
 void round_f16_ref(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = fp16_to_f32(f32_to_fp16(x[i]));
 }
-void dot_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
+void dot_rows_ref1(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint16_t* a = rows + r * stride;
     float l[8] = {};  // 8 fma lanes over the zero-padded row, then the fixed tree
@@ -33,10 +33,17 @@ void dot_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const flo
     out[r] = l[0];
   }
 }
-void axpy_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y) {
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint16_t* a = rows + r * stride;
-    for (int64_t i = 0; i < n; ++i) y[i] = std::fma(alpha[r], fp16_to_f32(a[i]), y[i]);
+void dot_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n_x, int64_t n,
+                  float* out) {
+  for (int64_t h = 0; h < n_x; ++h) dot_rows_ref1(rows, stride, n_rows, x + h * n, n, out + h * n_rows);
+}
+void axpy_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n_x, int64_t n,
+                   float* y) {
+  for (int64_t h = 0; h < n_x; ++h) {
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const uint16_t* a = rows + r * stride;
+      for (int64_t i = 0; i < n; ++i) y[h * n + i] = std::fma(alpha[h * n_rows + r], fp16_to_f32(a[i]), y[h * n + i]);
+    }
   }
 }
 
@@ -68,15 +75,16 @@ void f16_to_f32_row(const fp16_t* x, float* y, int64_t n) { vk().f16_to_f32(x, y
 void round_to_f16(float* x, int64_t n) { vk().round_f16(x, n); }
 float dot_f16_f32(const fp16_t* a, const float* b, int64_t n) {
   float out;
-  vk().dot_rows(a, 0, 1, b, n, &out);
+  vk().dot_rows(a, 0, 1, b, 1, n, &out);
   return out;
 }
-void axpy_f16(float alpha, const fp16_t* x, float* y, int64_t n) { vk().axpy_rows(x, 0, 1, &alpha, n, y); }
-void dot_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
-  vk().dot_rows(rows, stride, n_rows, x, n, out);
+void axpy_f16(float alpha, const fp16_t* x, float* y, int64_t n) { vk().axpy_rows(x, 0, 1, &alpha, 1, n, y); }
+void dot_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n_x, int64_t n, float* out) {
+  vk().dot_rows(rows, stride, n_rows, x, n_x, n, out);
 }
-void axpy_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y) {
-  vk().axpy_rows(rows, stride, n_rows, alpha, n, y);
+void axpy_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n_x, int64_t n,
+                   float* y) {
+  vk().axpy_rows(rows, stride, n_rows, alpha, n_x, n, y);
 }
 
 }  // namespace prima::kernels

@@ -16,8 +16,12 @@
 //   round_to_f16(x, n)          x[i] = float(half(x[i]))         (f16 precision in f32: attention's q and weights)
 //   dot_f16_f32(a, b, n)        Σ a[i] * b[i]                     (one attention score)
 //   axpy_f16(alpha, x, y, n)    y[i] += alpha * x[i]              (one value row into the output)
-//   dot_f16_rows(rows, stride, n_rows, x, n, out)     out[r] = Σ_i rows[r*stride + i] * x[i]     (all scores)
-//   axpy_f16_rows(rows, stride, n_rows, alpha, n, y)  y[i] += Σ_r alpha[r] * rows[r*stride + i] (softmax · V)
+//   dot_f16_rows(rows, stride, n_rows, x, n_x, n, out)
+//       out[h*n_rows + r] = Σ_i rows[r*stride + i] * x[h*n + i]   for h < n_x   (all scores of n_x queries)
+//   axpy_f16_rows(rows, stride, n_rows, alpha, n_x, n, y)
+//       y[h*n + i] += Σ_r alpha[h*n_rows + r] * rows[r*stride + i]  for h < n_x   (softmax · V of n_x heads)
+// The n_x vectors share each row's conversion from f16 (the query heads of one KV head in grouped-query
+// attention: Llama-3-8B has 4 per KV head); every (h, r) keeps the canonical order above.
 // Strides are in elements. No alignment required. n may be any size (tails handled).
 #pragma once
 
@@ -33,16 +37,19 @@ void f16_to_f32_row(const fp16_t* x, float* y, int64_t n);
 void round_to_f16(float* x, int64_t n);
 float dot_f16_f32(const fp16_t* a, const float* b, int64_t n);
 void axpy_f16(float alpha, const fp16_t* x, float* y, int64_t n);
-void dot_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out);
-void axpy_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y);
+void dot_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n_x, int64_t n, float* out);
+void axpy_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n_x, int64_t n,
+                   float* y);
 
 namespace detail {
 struct VecKernels {
   void (*f32_to_f16)(const float*, uint16_t*, int64_t);
   void (*f16_to_f32)(const uint16_t*, float*, int64_t);
   void (*round_f16)(float*, int64_t);
-  void (*dot_rows)(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out);
-  void (*axpy_rows)(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y);
+  void (*dot_rows)(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n_x, int64_t n,
+                   float* out);
+  void (*axpy_rows)(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n_x, int64_t n,
+                    float* y);
 };
 const VecKernels* vec_scalar();
 const VecKernels* vec_avx2();    // null when not compiled

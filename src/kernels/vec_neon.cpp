@@ -31,7 +31,7 @@ void round_f16_neon(float* x, int64_t n) {
 }
 
 // 4 rows per pass, sharing each load of x.
-void dot_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
+void dot_rows_neon1(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n, float* out) {
   int64_t r = 0;
   for (; r + 4 <= n_rows; r += 4) {
     const uint16_t* w[4] = {rows + r * stride, rows + (r + 1) * stride, rows + (r + 2) * stride, rows + (r + 3) * stride};
@@ -40,8 +40,14 @@ void dot_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const fl
   for (; r < n_rows; ++r) out[r] = dot8<F16W>(rows + r * stride, x, n);
 }
 
+// The n_x vectors one after the other (unlike x86, each converts the rows again: not measured on ARM hardware).
+void dot_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n_x, int64_t n,
+                   float* out) {
+  for (int64_t h = 0; h < n_x; ++h) dot_rows_neon1(rows, stride, n_rows, x + h * n, n, out + h * n_rows);
+}
+
 // y[i] = fma(alpha[r], row r [i], y[i]) for r in order.
-void axpy_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y) {
+void axpy_rows_neon1(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint16_t* a = rows + r * stride;
     const float32x4_t w = vdupq_n_f32(alpha[r]);
@@ -49,6 +55,11 @@ void axpy_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const f
     for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), F16W::load4(a + i), w));
     for (; i < n; ++i) y[i] = std::fma(alpha[r], fp16_to_f32(a[i]), y[i]);
   }
+}
+
+void axpy_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n_x, int64_t n,
+                    float* y) {
+  for (int64_t h = 0; h < n_x; ++h) axpy_rows_neon1(rows, stride, n_rows, alpha + h * n_rows, n, y + h * n);
 }
 
 }  // namespace

@@ -31,8 +31,8 @@ void attention(kernels::ThreadPool& pool, const HParams& hp, const KvCache& kv, 
   const int32_t n_gqa = hp.n_gqa(), hd = hp.n_embd_head, n_head = hp.n_head;
   const int32_t n_ctx = kv.n_ctx();
   const int nth = pool.n_threads();
-  // Per thread: scores [n_ctx] and the query head rounded to f16 [hd].
-  const size_t per_thread = static_cast<size_t>(n_ctx) + static_cast<size_t>(hd);
+  // Per thread: the scores of the n_gqa heads [n_gqa][n_ctx] and their queries rounded to f16 [n_gqa][hd].
+  const size_t per_thread = static_cast<size_t>(n_gqa) * (static_cast<size_t>(n_ctx) + static_cast<size_t>(hd));
   if (scratch.size() < per_thread * static_cast<size_t>(nth)) scratch.resize(per_thread * static_cast<size_t>(nth));
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const bool f16 = kv.config().type == ggml_type::F16;
@@ -43,34 +43,39 @@ void attention(kernels::ThreadPool& pool, const HParams& hp, const KvCache& kv, 
   // simply takes fewer, and nobody waits for it. Each item's result does not depend on which thread did it.
   std::atomic<int64_t> next{0};
   pool.run_shared([&](int ith, int) {
-    float* sc = scratch.data() + per_thread * static_cast<size_t>(ith);  // [n_ctx]
-    float* q16 = sc + n_ctx;                                             // [hd]
+    float* sc = scratch.data() + per_thread * static_cast<size_t>(ith);  // [n_gqa][n_pos]
+    float* q16 = sc + static_cast<size_t>(n_gqa) * n_ctx;                // [n_gqa][hd]
     for (int64_t item; (item = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
       const int32_t t = static_cast<int32_t>(item / hp.n_head_kv);
       const int32_t g = static_cast<int32_t>(item % hp.n_head_kv);
       const int32_t s = batch.seq[t], n_pos = batch.pos[t] + 1;
       const void* K = kv.k(il, s, g);  // [n_ctx][hd]
       const void* V = kv.v(il, s, g);  // [n_ctx][hd]
-      for (int32_t r = 0; r < n_gqa; ++r) {
-        const size_t head = static_cast<size_t>(t) * n_head + static_cast<size_t>(g * n_gqa + r);
-        const float* qh = q + head * hd;
-        float* o = out + head * hd;
-        std::fill(o, o + hd, 0.0f);
-        if (f16) {
-          // Like the cache, the query and the attention weights take part at f16 precision, as in llama.cpp.
-          std::copy(qh, qh + hd, q16);
-          kernels::round_to_f16(q16, hd);
-          kernels::dot_f16_rows(static_cast<const fp16_t*>(K), row_stride, n_pos, q16, hd, sc);
-        } else {
-          scores_f32(static_cast<const float*>(K), n_pos, hd, qh, sc);
+      // The group's query heads g * n_gqa .. + n_gqa - 1 are adjacent in q and out: [n_gqa][hd].
+      const size_t head0 = static_cast<size_t>(t) * n_head + static_cast<size_t>(g) * n_gqa;
+      const size_t n_q = static_cast<size_t>(n_gqa) * hd;
+      const float* qg = q + head0 * hd;
+      float* og = out + head0 * hd;
+      std::fill(og, og + n_q, 0.0f);
+      if (f16) {
+        // Like the cache, the queries and the attention weights take part at f16 precision, as in llama.cpp.
+        // The n_gqa heads go through each cached row together (one conversion of it from f16 for all).
+        std::copy(qg, qg + n_q, q16);
+        kernels::round_to_f16(q16, static_cast<int64_t>(n_q));
+        kernels::dot_f16_rows(static_cast<const fp16_t*>(K), row_stride, n_pos, q16, n_gqa, hd, sc);
+        for (int32_t r = 0; r < n_gqa; ++r) {
+          float* scr = sc + static_cast<size_t>(r) * n_pos;
+          for (int32_t j = 0; j < n_pos; ++j) scr[j] *= scale;
+          kernels::softmax(scr, n_pos);
         }
-        for (int32_t j = 0; j < n_pos; ++j) sc[j] *= scale;
-        kernels::softmax(sc, n_pos);
-        if (f16) {
-          kernels::round_to_f16(sc, n_pos);
-          kernels::axpy_f16_rows(static_cast<const fp16_t*>(V), row_stride, n_pos, sc, hd, o);
-        } else {
-          weighted_sum_f32(static_cast<const float*>(V), n_pos, hd, sc, o);
+        kernels::round_to_f16(sc, int64_t{n_gqa} * n_pos);
+        kernels::axpy_f16_rows(static_cast<const fp16_t*>(V), row_stride, n_pos, sc, n_gqa, hd, og);
+      } else {
+        for (int32_t r = 0; r < n_gqa; ++r) {
+          scores_f32(static_cast<const float*>(K), n_pos, hd, qg + static_cast<size_t>(r) * hd, sc);
+          for (int32_t j = 0; j < n_pos; ++j) sc[j] *= scale;
+          kernels::softmax(sc, n_pos);
+          weighted_sum_f32(static_cast<const float*>(V), n_pos, hd, sc, og + static_cast<size_t>(r) * hd);
         }
       }
     }

@@ -21,7 +21,8 @@ DeviceWindows::DeviceWindows(const model::Model& model, const std::vector<LayerR
   // Activations of one micro-batch: hidden, q/k/v, attention, feed-forward and the scores.
   anon += static_cast<uint64_t>(n_ubatch) * 4 *
           (4ull * hp.n_embd + 2ull * hp.n_ff + 3ull * hp.n_head * hp.n_embd_head) +
-          static_cast<uint64_t>(n_threads) * static_cast<uint64_t>(kv.n_ctx) * 4;
+          static_cast<uint64_t>(n_threads) * static_cast<uint64_t>(hp.n_gqa()) *
+              (static_cast<uint64_t>(kv.n_ctx) + static_cast<uint64_t>(hp.n_embd_head)) * 4;
   memory_ = std::make_unique<WindowMemory>(model, layers, head, anon, mem);
 }
 

@@ -66,14 +66,14 @@ TEST(Vec, DotAndAxpyMatchReference) {
         set_isa(isa);
         const std::string where = std::string(isa_name(isa)) + " n=" + std::to_string(n) + " n_rows=" + std::to_string(n_rows);
         std::vector<float> out(n_rows), out1(n_rows);
-        dot_f16_rows(a.data(), stride, n_rows, x.data(), n, out.data());
+        dot_f16_rows(a.data(), stride, n_rows, x.data(), 1, n, out.data());
         for (int64_t r = 0; r < n_rows; ++r) {
           ASSERT_NEAR(out[r], dot_ref[r], 1e-5 * n + 1e-5) << where << " r=" << r;
           out1[r] = dot_f16_f32(a.data() + r * stride, x.data(), n);
         }
         ASSERT_TRUE(test::same_bits(out1, out, where + " dot_f16_f32 vs dot_f16_rows"));
         std::vector<float> y(n, 0.5f);
-        axpy_f16_rows(a.data(), stride, n_rows, alpha.data(), n, y.data());
+        axpy_f16_rows(a.data(), stride, n_rows, alpha.data(), 1, n, y.data());
         for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(y[i], axpy_ref[i], 1e-5 * n_rows + 1e-5) << where << " i=" << i;
         std::vector<float> y1(n, 0.5f);
         axpy_f16(alpha[0], a.data(), y1.data(), n);
@@ -85,6 +85,43 @@ TEST(Vec, DotAndAxpyMatchReference) {
           ASSERT_TRUE(test::same_bits(out1, dot1_scalar, where + " dot_f16_f32 vs scalar"));
           ASSERT_TRUE(test::same_bits(y, axpy_scalar, where + " axpy_f16_rows vs scalar"));
           ASSERT_TRUE(test::same_bits(y1, axpy1_scalar, where + " axpy_f16 vs scalar"));
+        }
+      }
+    }
+  }
+}
+
+// Several vectors against the same rows (grouped-query attention): each vector's results are bit-identical to
+// its own single-vector call, on every ISA, for vector counts around the x86 kernel's blocking (8 per pass).
+TEST(Vec, SeveralVectorsMatchOneAtATime) {
+  test::IsaGuard guard;
+  const size_t stride = 136;
+  const auto a = to_f16(test::random_floats(40 * stride, 5));
+  const auto x = test::random_floats(9 * 136, 6);
+  const auto alpha = test::random_floats(9 * 40, 7);
+  for (Isa isa : test::available_isas()) {
+    set_isa(isa);
+    for (int64_t n : {5, 64, 128, 136}) {
+      for (int64_t n_rows : {1, 3, 4, 9, 40}) {
+        for (int64_t n_x : {2, 3, 4, 5, 7, 8, 9}) {
+          const std::string where = std::string(isa_name(isa)) + " n=" + std::to_string(n) +
+                                    " n_rows=" + std::to_string(n_rows) + " n_x=" + std::to_string(n_x);
+          std::vector<float> xs(n_x * n), ws(n_x * n_rows);
+          for (int64_t h = 0; h < n_x; ++h) {
+            std::copy(x.begin() + h * 136, x.begin() + h * 136 + n, xs.begin() + h * n);
+            std::copy(alpha.begin() + h * 40, alpha.begin() + h * 40 + n_rows, ws.begin() + h * n_rows);
+          }
+          std::vector<float> out(n_x * n_rows + 1, 42.0f), one(n_x * n_rows);
+          dot_f16_rows(a.data(), stride, n_rows, xs.data(), n_x, n, out.data());
+          for (int64_t h = 0; h < n_x; ++h) dot_f16_rows(a.data(), stride, n_rows, xs.data() + h * n, 1, n, one.data() + h * n_rows);
+          ASSERT_TRUE(test::same_bits(out.data(), one.data(), one.size(), where + " dot"));
+          ASSERT_EQ(out.back(), 42.0f) << where;  // nothing written past n_x * n_rows
+          std::vector<float> y(n_x * n + 1, 0.25f), y1(n_x * n, 0.25f);
+          axpy_f16_rows(a.data(), stride, n_rows, ws.data(), n_x, n, y.data());
+          for (int64_t h = 0; h < n_x; ++h)
+            axpy_f16_rows(a.data(), stride, n_rows, ws.data() + h * n_rows, 1, n, y1.data() + h * n);
+          ASSERT_TRUE(test::same_bits(y.data(), y1.data(), y1.size(), where + " axpy"));
+          ASSERT_EQ(y.back(), 0.25f) << where;
         }
       }
     }
