@@ -118,6 +118,8 @@ struct KPacker {
   using Acc = __m512;
   static constexpr int kRows = 16;
   static constexpr int kBlocks = 4;  // 23 KB: L1
+  // Q4_K / Q5_K: one min per 32 values (mn[m] holds it twice, for the bsums of its two sub-blocks of 16).
+  static constexpr bool kMins32 = std::is_same_v<B, block_q4_K> || std::is_same_v<B, block_q5_K>;
   static constexpr KScale kScale = std::is_same_v<B, block_q5_K>   ? KScale::kMul32
                                    : std::is_same_v<B, block_q6_K> ? KScale::kMul16
                                                                    : KScale::kPairs;
@@ -133,6 +135,9 @@ struct KPacker {
                    reinterpret_cast<__m256i*>(p.mn) + half, d + 8 * half, dm + 8 * half, 2);
       p.d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d)));
       p.dm = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dm)));
+      if constexpr (kMins32) {  // mn[k] = (mn of 32-value group 2k, of 2k + 1) as an i16 pair per lane, k < 4
+        for (int k = 0; k < 4; ++k) p.mn[k] = _mm512_mask_blend_epi16(0xaaaaaaaau, p.mn[2 * k], p.mn[2 * k + 1]);
+      }
       if constexpr (kScale == KScale::kPairs) {  // sc[g] = (sc[2g], sc[2g + 1]) as an i16 pair per lane
         for (int g = 0; g < 8; ++g)
           p.sc[g] = _mm512_mask_blend_epi16(0xaaaaaaaau, p.sc[2 * g], _mm512_slli_epi32(p.sc[2 * g + 1], 16));
@@ -197,11 +202,26 @@ struct KPacker {
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
         const int16_t* bs = a[t][i].bsums;
+        if constexpr (kMins32) {
+          // The token's sums of 32 values (bsums[2g] + bsums[2g + 1], |.| <= 32 * 128) in pairs (2k, 2k + 1),
+          // against mn[k] = (mn[2k], mn[2k + 1]): 4 vpdpwssd instead of 8.
+          const __m256i b = load256(bs);
+          const __m256i s32 = _mm256_add_epi16(b, _mm256_srli_epi32(b, 16));  // i16 lane 2g: bsum32[g]
+          constexpr char z = static_cast<char>(0x80);
+          alignas(32) int32_t pairs[8];
+          _mm256_store_si256(reinterpret_cast<__m256i*>(pairs),
+                             _mm256_shuffle_epi8(s32, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, z, z, z, z, z, z, z, z,
+                                                                       0, 1, 4, 5, 8, 9, 12, 13, z, z, z, z, z, z, z, z)));
+#pragma GCC unroll 4
+          for (int k = 0; k < 4; ++k)
+            msum[t] = _mm512_dpwssd_epi32(msum[t], p.mn[k], _mm512_set1_epi32(pairs[k < 2 ? k : k + 2]));
+        } else {
 #pragma GCC unroll 8
-        for (int m = 0; m < 8; ++m) {
-          int32_t pair;
-          std::memcpy(&pair, bs + 2 * m, 4);
-          msum[t] = _mm512_dpwssd_epi32(msum[t], p.mn[m], _mm512_set1_epi32(pair));
+          for (int m = 0; m < 8; ++m) {
+            int32_t pair;
+            std::memcpy(&pair, bs + 2 * m, 4);
+            msum[t] = _mm512_dpwssd_epi32(msum[t], p.mn[m], _mm512_set1_epi32(pair));
+          }
         }
         const __m512 da = _mm512_set1_ps(a[t][i].d);
         const __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(p.d, da), _mm512_cvtepi32_ps(isum[t])),
