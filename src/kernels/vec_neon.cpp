@@ -1,6 +1,7 @@
 // vec.h kernels on NEON (references: vec.cpp), for both NEON instruction sets (neon, neondot: nothing here uses
-// 8-bit products): conversions with vcvt (exact / round to nearest even; round_f16 is the two in a row), dot products in the canonical 8 fma
-// lanes of neon_l8.inl (4 rows per pass), axpy as one fma per element and row, rows in order.
+// 8-bit products): conversions with vcvt (exact / round to nearest even; round_f16 is the two in a row), dot
+// products in the canonical 8 fma lanes of neon_l8.inl (4 rows per pass for one vector; up to 4 vectors per
+// converted row for several), axpy as one fma per element and row, rows in order.
 #include "kernels/vec.h"
 
 #if defined(__aarch64__) && defined(__ARM_NEON)
@@ -40,26 +41,83 @@ void dot_rows_neon1(const uint16_t* rows, size_t stride, int64_t n_rows, const f
   for (; r < n_rows; ++r) out[r] = dot8<F16W>(rows + r * stride, x, n);
 }
 
-// The n_x vectors one after the other (unlike x86, each converts the rows again: not measured on ARM hardware).
-void dot_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n_x, int64_t n,
-                   float* out) {
-  for (int64_t h = 0; h < n_x; ++h) dot_rows_neon1(rows, stride, n_rows, x + h * n, n, out + h * n_rows);
-}
-
-// y[i] = fma(alpha[r], row r [i], y[i]) for r in order.
-void axpy_rows_neon1(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n, float* y) {
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint16_t* a = rows + r * stride;
-    const float32x4_t w = vdupq_n_f32(alpha[r]);
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), F16W::load4(a + i), w));
-    for (; i < n; ++i) y[i] = std::fma(alpha[r], fp16_to_f32(a[i]), y[i]);
+// One row against NX vectors (out[h * ldo]): each 8 values of the row converted once for all of them, every
+// (row, vector) in dot8_rows' canonical order (lanes 0-3 in lo, 4-7 in hi, the same tail and tree).
+template <int NX>
+static inline void dot8_vecs(const uint16_t* w, const float* x, int64_t n, float* out, int64_t ldo) {
+  float32x4_t lo[NX], hi[NX];
+#pragma GCC unroll 4
+  for (int h = 0; h < NX; ++h) lo[h] = hi[h] = vdupq_n_f32(0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    float32x4_t w0, w1;
+    F16W::load8(w + i, &w0, &w1);
+#pragma GCC unroll 4
+    for (int h = 0; h < NX; ++h) {
+      lo[h] = vfmaq_f32(lo[h], w0, vld1q_f32(x + h * n + i));
+      hi[h] = vfmaq_f32(hi[h], w1, vld1q_f32(x + h * n + i + 4));
+    }
+  }
+  if (i < n) {
+    float wt[8] = {};
+    for (int j = 0; j < n - i; ++j) wt[j] = F16W::one(w[i + j]);
+#pragma GCC unroll 4
+    for (int h = 0; h < NX; ++h) {
+      float at[8] = {};
+      for (int j = 0; j < n - i; ++j) at[j] = x[h * n + i + j];
+      lo[h] = vfmaq_f32(lo[h], vld1q_f32(wt), vld1q_f32(at));
+      hi[h] = vfmaq_f32(hi[h], vld1q_f32(wt + 4), vld1q_f32(at + 4));
+    }
+  }
+#pragma GCC unroll 4
+  for (int h = 0; h < NX; ++h) {
+    const float32x4_t l4 = vaddq_f32(lo[h], hi[h]);
+    const float32x2_t l2 = vadd_f32(vget_low_f32(l4), vget_high_f32(l4));
+    out[h * ldo] = vget_lane_f32(l2, 0) + vget_lane_f32(l2, 1);
   }
 }
 
+// One vector: 4 rows per pass (dot_rows_neon1). Several (grouped-query attention): up to 4 per pass over the
+// rows, each row converted once for them.
+void dot_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const float* x, int64_t n_x, int64_t n,
+                   float* out) {
+  if (n_x == 1) {
+    dot_rows_neon1(rows, stride, n_rows, x, n, out);
+    return;
+  }
+  for (int64_t h0 = 0; h0 < n_x; h0 += 4) {
+    const float* xh = x + h0 * n;
+    float* oh = out + h0 * n_rows;
+    const int64_t nx = n_x - h0 < 4 ? n_x - h0 : 4;
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const uint16_t* w = rows + r * stride;
+      switch (nx) {
+        case 1: dot8_vecs<1>(w, xh, n, oh + r, n_rows); break;
+        case 2: dot8_vecs<2>(w, xh, n, oh + r, n_rows); break;
+        case 3: dot8_vecs<3>(w, xh, n, oh + r, n_rows); break;
+        default: dot8_vecs<4>(w, xh, n, oh + r, n_rows); break;
+      }
+    }
+  }
+}
+
+// y[h*n + i] = fma(alpha[h*n_rows + r], row r [i], y[h*n + i]) for r in order; each 4 values of a row converted
+// once for the n_x vectors.
 void axpy_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const float* alpha, int64_t n_x, int64_t n,
                     float* y) {
-  for (int64_t h = 0; h < n_x; ++h) axpy_rows_neon1(rows, stride, n_rows, alpha + h * n_rows, n, y + h * n);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint16_t* a = rows + r * stride;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const float32x4_t w = F16W::load4(a + i);
+      for (int64_t h = 0; h < n_x; ++h)
+        vst1q_f32(y + h * n + i, vfmaq_f32(vld1q_f32(y + h * n + i), w, vdupq_n_f32(alpha[h * n_rows + r])));
+    }
+    for (; i < n; ++i) {
+      const float f = fp16_to_f32(a[i]);
+      for (int64_t h = 0; h < n_x; ++h) y[h * n + i] = std::fma(alpha[h * n_rows + r], f, y[h * n + i]);
+    }
+  }
 }
 
 }  // namespace
