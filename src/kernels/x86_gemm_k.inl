@@ -212,6 +212,13 @@ static inline __m256i k4_v(const uint8_t* s12) {
   const __m256i nib = _mm256_and_si256(_mm256_srlv_epi32(b2, _mm256_setr_epi32(0, 0, 0, 4, 0, 0, 0, 4)), mask8(15));
   return _mm256_blend_epi32(low6, _mm256_or_si256(nib, top), 0xcc);
 }
+// The mins of k4_v's bytes as RowScales::mn: mn[j] in i16 lanes 2j and 2j + 1 (lane 0: j < 4, lane 1: j >= 4).
+static inline __m256i k4_mn(__m256i v) {
+  auto m = [](int j) { return static_cast<char>((j < 4 ? j : 4 + j) + 4); };  // byte of mn[j]
+  constexpr char z = static_cast<char>(0x80);
+  return _mm256_shuffle_epi8(v, _mm256_setr_epi8(m(0), z, m(0), z, m(1), z, m(1), z, m(2), z, m(2), z, m(3), z, m(3), z,
+                                                 m(4), z, m(4), z, m(5), z, m(5), z, m(6), z, m(6), z, m(7), z, m(7), z));
+}
 static inline void k4_row_scales(const uint8_t* s12, RowScales& rs) {
   const __m256i v = k4_v(s12);
   auto sc = [](int j) { return static_cast<char>(j < 4 ? j : 4 + j); };  // byte of sc[j] (mn[j]: + 4)
@@ -228,11 +235,7 @@ static inline void k4_row_scales(const uint8_t* s12, RowScales& rs) {
                                                             a, z, a, z, a, z, a, z, b, z, b, z, b, z, b, z));
     }
   }
-  // mn[j] in i16 lanes 2j and 2j + 1 (lane 0: j < 4, lane 1: j >= 4)
-  const char m0 = sc(0) + 4, m1 = sc(1) + 4, m2 = sc(2) + 4, m3 = sc(3) + 4;
-  const char m4 = sc(4) + 4, m5 = sc(5) + 4, m6 = sc(6) + 4, m7 = sc(7) + 4;
-  rs.mn = _mm256_shuffle_epi8(v, _mm256_setr_epi8(m0, z, m0, z, m1, z, m1, z, m2, z, m2, z, m3, z, m3, z,
-                                                  m4, z, m4, z, m5, z, m5, z, m6, z, m6, z, m7, z, m7, z));
+  rs.mn = k4_mn(v);
 }
 static inline void row_scales(const block_q4_K& b, RowScales& rs) { k4_row_scales(b.scales, rs); }
 static inline void row_scales(const block_q5_K& b, RowScales& rs) { k4_row_scales(b.scales, rs); }

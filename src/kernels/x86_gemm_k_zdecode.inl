@@ -59,6 +59,15 @@ struct ZK {
   static constexpr bool kHas = false;  // Q5_K: the ymm kernel (the zmm one measured 0.96-0.99x from memory)
 };
 
+// Q3_K / Q6_K: the 16 signed scale bytes of sb (bytes 0..15) as i16, times 2^(8 - shift): (sc << 8) >> shift.
+static inline __m256i signed_mins(__m512i sb, int shift) {
+  constexpr char z = static_cast<char>(0x80);
+  const __m256i hi = _mm256_shuffle_epi8(_mm512_castsi512_si256(sb),
+                                         _mm256_setr_epi8(z, 0, z, 1, z, 2, z, 3, z, 4, z, 5, z, 6, z, 7,  //
+                                                          z, 8, z, 9, z, 10, z, 11, z, 12, z, 13, z, 14, z, 15));
+  return _mm256_srai_epi16(hi, shift);
+}
+
 template <>
 struct ZK<block_q2_K> {
   static constexpr bool kHas = true;
@@ -100,13 +109,7 @@ struct ZK<block_q3_K> {
     for (int j = 0; j < 4; ++j) u[j] = _mm512_or_si512(bitsz(q, 2 * j, 3), move_bitz(hz, j, 2));
   }
   static inline __m512i scale_bytes(const block_q3_K& b) { return _mm512_broadcast_i32x4(k3_scales_s8(b)); }
-  static inline __m256i mins(const block_q3_K&, __m512i sb) {  // 4 * sc: (sc << 8) >> 6
-    constexpr char z = static_cast<char>(0x80);
-    const __m256i hi = _mm256_shuffle_epi8(_mm512_castsi512_si256(sb),
-                                           _mm256_setr_epi8(z, 0, z, 1, z, 2, z, 3, z, 4, z, 5, z, 6, z, 7,  //
-                                                            z, 8, z, 9, z, 10, z, 11, z, 12, z, 13, z, 14, z, 15));
-    return _mm256_srai_epi16(hi, 6);
-  }
+  static inline __m256i mins(const block_q3_K&, __m512i sb) { return signed_mins(sb, 6); }  // 4 * sc
 };
 
 // Q4_K: qs[0..63] holds groups 0 (low nibbles of qs[0..31]), 1 (their high nibbles), 2, 3 (qs[32..63]).
@@ -125,13 +128,7 @@ struct ZK<block_q4_K> {
     }
   }
   static inline __m512i scale_bytes(const block_q4_K& b) { return _mm512_broadcast_i64x4(k4_v(b.scales)); }
-  static inline __m256i mins(const block_q4_K&, __m512i sb) {  // mn[s / 2], as k4_row_scales
-    constexpr char z = static_cast<char>(0x80);
-    auto m = [](int j) { return static_cast<char>(scale_byte(2 * j) + 4); };
-    return _mm256_shuffle_epi8(_mm512_castsi512_si256(sb),
-                               _mm256_setr_epi8(m(0), z, m(0), z, m(1), z, m(1), z, m(2), z, m(2), z, m(3), z, m(3), z,
-                                                m(4), z, m(4), z, m(5), z, m(5), z, m(6), z, m(6), z, m(7), z, m(7), z));
-  }
+  static inline __m256i mins(const block_q4_K&, __m512i sb) { return k4_mn(_mm512_castsi512_si256(sb)); }
 };
 
 template <>
@@ -155,13 +152,7 @@ struct ZK<block_q6_K> {
   static inline __m512i scale_bytes(const block_q6_K& b) {
     return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
   }
-  static inline __m256i mins(const block_q6_K&, __m512i sb) {  // 32 * sc: (sc << 8) >> 3
-    constexpr char z = static_cast<char>(0x80);
-    const __m256i hi = _mm256_shuffle_epi8(_mm512_castsi512_si256(sb),
-                                           _mm256_setr_epi8(z, 0, z, 1, z, 2, z, 3, z, 4, z, 5, z, 6, z, 7,  //
-                                                            z, 8, z, 9, z, 10, z, 11, z, 12, z, 13, z, 14, z, 15));
-    return _mm256_srai_epi16(hi, 3);
-  }
+  static inline __m256i mins(const block_q6_K&, __m512i sb) { return signed_mins(sb, 3); }  // 32 * sc
 };
 
 // The control for gs[k] (the pair of vectors u[2k], u[2k + 1]): lane L of packs(p[2k], p[2k + 1]) holds 4 sums
