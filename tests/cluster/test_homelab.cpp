@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "child.h"
 
@@ -97,34 +99,55 @@ TEST(Homelab, RingAcrossNamespacesWithWifiDelay) {
     ASSERT_TRUE(wait_for_text(log, "waiting", milliseconds(5000))) << slurp(log);
   }
 
-  std::string out;
-  const int rc = homelab({"run", "pc-hd", "--", PRIMA_CLUSTER_PEER, "head", "--name", "hd", "--workers",
-                          "10.203.0.72:9000,10.203.0.73:9000", "--listen", "0.0.0.0:9100", "--n-embd", "4096",
-                          "--tokens", "8", "--rounds", "10", "--measure-ms", "1500"},
-                         &out, milliseconds(30000));
-  ASSERT_EQ(rc, 0) << out << "\nw1:\n" << slurp(lab.dir / "pc-w1.log");
-  // The last worker reaches the head at the address it saw the head's connection come from.
-  EXPECT_NE(out.find("ring formed, head at 10.203.0.71:9100"), std::string::npos) << out;
-  EXPECT_NE(out.find("ring ok rounds 10"), std::string::npos) << out;
+  // The timing bounds hold on an idle host; on a loaded one (CTest runs two tests at once, CI hosts are shared) a
+  // run can stall for tens of ms. So a run whose times fall outside the bounds is repeated, up to kAttempts runs,
+  // and the test fails when none meets them. The functional checks (ring formed, every round intact, enough pongs)
+  // must hold on every run. A transport that ignored the shaping, or measured it wrong, fails every run.
+  constexpr int kAttempts = 3;
+  std::vector<std::string> misses;  // why each timed-out-of-bounds run was not accepted
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    std::string out;
+    const int rc = homelab({"run", "pc-hd", "--", PRIMA_CLUSTER_PEER, "head", "--name", "hd", "--workers",
+                            "10.203.0.72:9000,10.203.0.73:9000", "--listen", "0.0.0.0:9100", "--n-embd", "4096",
+                            "--tokens", "8", "--rounds", "10", "--measure-ms", "1500"},
+                           &out, milliseconds(30000));
+    ASSERT_EQ(rc, 0) << out << "\nw1:\n" << slurp(lab.dir / "pc-w1.log");
+    // The last worker reaches the head at the address it saw the head's connection come from.
+    ASSERT_NE(out.find("ring formed, head at 10.203.0.71:9100"), std::string::npos) << out;
+    ASSERT_NE(out.find("ring ok rounds 10"), std::string::npos) << out;
 
-  // Three one-way hops of kDelayMs each, plus 128 KiB per hop at 300 Mbit/s.
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(ring ok rounds 10 median_ms ([0-9.]+))"))) << out;
-  const double ring_ms = std::stod(m[1]);
-  EXPECT_GE(ring_ms, 3 * kDelayMs) << out;
-  EXPECT_LT(ring_ms, 3 * kDelayMs + 60) << out;
+    std::string miss;
+    // Three one-way hops of kDelayMs each, plus 128 KiB per hop at 300 Mbit/s.
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(ring ok rounds 10 median_ms ([0-9.]+))"))) << out;
+    const double ring_ms = std::stod(m[1]);
+    std::printf("attempt %d: ring median %.2f ms (3 hops of %d ms)\n", attempt, ring_ms, kDelayMs);
+    // Below the configured delay no load can explain: that is a wrong measurement or no shaping, never retried.
+    EXPECT_GE(ring_ms, 3 * kDelayMs) << out;
+    if (ring_ms >= 3 * kDelayMs + 60) miss += " ring median " + std::to_string(ring_ms) + " ms;";
 
-  // Heartbeat RTT to each worker: 2 * kDelayMs plus the emulator's and scheduler's overhead.
-  for (const char* w : {"worker w1", "worker w2"}) {
-    ASSERT_TRUE(std::regex_search(out, m, std::regex(std::string("rtt ") + w + R"( median_ms ([0-9.]+) min_ms ([0-9.]+) pongs ([0-9]+))")))
-        << out;
-    const double median = std::stod(m[1]), min = std::stod(m[2]);
-    const int pongs = std::stoi(m[3]);
-    std::printf("%s: heartbeat RTT median %.2f ms, min %.2f ms over %d pongs (configured %d ms)\n", w, median, min,
-                pongs, 2 * kDelayMs);
-    EXPECT_GE(min, 2 * kDelayMs * 0.95) << out;
-    EXPECT_LT(median, 2 * kDelayMs + 20) << out;
-    EXPECT_GE(pongs, 10) << out;
+    // Heartbeat RTT to each worker: 2 * kDelayMs plus the emulator's and scheduler's overhead.
+    for (const char* w : {"worker w1", "worker w2"}) {
+      ASSERT_TRUE(std::regex_search(
+          out, m, std::regex(std::string("rtt ") + w + R"( median_ms ([0-9.]+) min_ms ([0-9.]+) pongs ([0-9]+))")))
+          << out;
+      const double median = std::stod(m[1]), min = std::stod(m[2]);
+      const int pongs = std::stoi(m[3]);
+      std::printf("attempt %d: %s: heartbeat RTT median %.2f ms, min %.2f ms over %d pongs (configured %d ms)\n",
+                  attempt, w, median, min, pongs, 2 * kDelayMs);
+      EXPECT_GE(min, 2 * kDelayMs * 0.95) << out;
+      EXPECT_GE(pongs, 10) << out;
+      if (median >= 2 * kDelayMs + 20) miss += std::string(" ") + w + " RTT median " + std::to_string(median) + " ms;";
+    }
+    if (::testing::Test::HasFailure()) return;
+    if (miss.empty()) break;
+    misses.push_back("attempt " + std::to_string(attempt) + ":" + miss);
+    if (attempt == kAttempts) {
+      std::string all;
+      for (const auto& x : misses) all += x + "\n";
+      FAIL() << "no run of " << kAttempts << " met the timing bounds (ring < " << 3 * kDelayMs + 60
+             << " ms, heartbeat median < " << 2 * kDelayMs + 20 << " ms):\n" << all;
+    }
   }
   EXPECT_TRUE(wait_for_text(lab.dir / "pc-w1.log", "stopped", milliseconds(3000))) << slurp(lab.dir / "pc-w1.log");
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -42,6 +43,12 @@ bool our_lab_up() {
   std::ifstream in("/run/homelab/lab.json");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return text.find("pf-a") != std::string::npos && text.find("pf-b") != std::string::npos;
+}
+
+std::string fmt_miss(const char* what, double value, const char* unit, const char* op, double bound) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, " %s %.2f %s (want %s %.2f);", what, value, unit, op, bound);
+  return buf;
 }
 
 class Homelab : public ::testing::Test {
@@ -132,21 +139,36 @@ TEST_F(Homelab, LinkToTheNextDeviceMatchesTheShaping) {
   }
   ASSERT_TRUE(listening) << "the listener in pf-b did not start";
 
-  double seconds = 0;
-  const json j = profile_in("pf-a", "--seconds 0.5 --next 10.203.0.182:9000 --link-seconds 4", &seconds);
-  if (lost_) skip_if_lab_lost();
-  ASSERT_TRUE(j.is_object());
-  std::printf("link: %s\n_profile.link: %s\n", j["link"].dump().c_str(), j["_profile"]["link"].dump().c_str());
-  const double rtt = j["link"]["rtt"].get<double>();
-  const double bw = j["link"]["bandwidth"].get<double>();
+  // The bounds below hold on an idle host. On a loaded one (CTest runs two tests at once, CI hosts are shared), a
+  // device under a 0.5-core quota can be throttled long enough to lose a fifth of its goodput or add milliseconds
+  // to an RTT. So a measurement with too long an RTT or too low a bandwidth is repeated (the listener answers for
+  // 60 s), up to kAttempts, and the test fails when none meets the bounds. An RTT below the configured delay or a
+  // bandwidth above the shaper is no load effect: that fails at once. A helper that ignored the shaping or
+  // measured it wrong fails every attempt.
+  constexpr int kAttempts = 3;
   const double want_rtt = 2 * kDelayMs * 1e-3, want_bw = kRateMbit * 1e6 / 8;
-  // RTT: the configured 10 ms plus the emulator's switch (~0.2 ms) and scheduling under a 0.5 CPU quota.
-  EXPECT_GE(rtt, want_rtt * 0.95);
-  EXPECT_LE(rtt, want_rtt + 6e-3);
-  // Bandwidth: TCP goodput under the 100 Mbit/s shaper (homelab.md measured 94-95 % on its links).
-  EXPECT_GE(bw, want_bw * 0.6);
-  EXPECT_LE(bw, want_bw * 1.1);
-  EXPECT_GE(j["_profile"]["link"]["bandwidth"]["n"].get<int>(), 2);
+  std::string misses;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    double seconds = 0;
+    const json j = profile_in("pf-a", "--seconds 0.5 --next 10.203.0.182:9000 --link-seconds 4", &seconds);
+    if (lost_) skip_if_lab_lost();
+    ASSERT_TRUE(j.is_object());
+    std::printf("attempt %d: link: %s\n_profile.link: %s\n", attempt, j["link"].dump().c_str(),
+                j["_profile"]["link"].dump().c_str());
+    const double rtt = j["link"]["rtt"].get<double>();
+    const double bw = j["link"]["bandwidth"].get<double>();
+    // RTT: the configured 10 ms plus the emulator's switch (~0.2 ms) and scheduling under a 0.5 CPU quota.
+    ASSERT_GE(rtt, want_rtt * 0.95);
+    // Bandwidth: TCP goodput under the 100 Mbit/s shaper (homelab.md measured 94-95 % on its links).
+    ASSERT_LE(bw, want_bw * 1.1);
+    ASSERT_GE(j["_profile"]["link"]["bandwidth"]["n"].get<int>(), 2);
+    std::string miss;
+    if (rtt > want_rtt + 6e-3) miss += fmt_miss("rtt", rtt * 1e3, "ms", "<=", (want_rtt + 6e-3) * 1e3);
+    if (bw < want_bw * 0.6) miss += fmt_miss("bandwidth", bw / 1e6, "MB/s", ">=", want_bw * 0.6 / 1e6);
+    if (miss.empty()) return;
+    misses += "attempt " + std::to_string(attempt) + ":" + miss + "\n";
+  }
+  FAIL() << "no measurement of " << kAttempts << " met the bounds:\n" << misses;
 }
 
 }  // namespace
