@@ -79,6 +79,13 @@ bool wait_for_text(const fs::path& log, const std::string& text, milliseconds ti
   return false;
 }
 
+// Whether the machine's one lab is still ours: another checkout's test run on this machine may replace or take
+// it down at any time (CTest's RESOURCE_LOCK only orders our own tests).
+bool our_lab_up() {
+  const std::string text = slurp("/run/homelab/lab.json");
+  return text.find("pc-hd") != std::string::npos && text.find("pc-w2") != std::string::npos;
+}
+
 }  // namespace
 
 TEST(Homelab, RingAcrossNamespacesWithWifiDelay) {
@@ -111,6 +118,10 @@ TEST(Homelab, RingAcrossNamespacesWithWifiDelay) {
                             "10.203.0.72:9000,10.203.0.73:9000", "--listen", "0.0.0.0:9100", "--n-embd", "4096",
                             "--tokens", "8", "--rounds", "10", "--measure-ms", "1500"},
                            &out, milliseconds(30000));
+    if (rc != 0 && !our_lab_up()) {
+      lab.up = false;  // not ours to take down any more
+      GTEST_SKIP() << "another process replaced or took down the homelab lab during the test";
+    }
     ASSERT_EQ(rc, 0) << out << "\nw1:\n" << slurp(lab.dir / "pc-w1.log");
     // The last worker reaches the head at the address it saw the head's connection come from.
     ASSERT_NE(out.find("ring formed, head at 10.203.0.71:9100"), std::string::npos) << out;
