@@ -2,10 +2,12 @@
 // speed, mean ± sd over repetitions, as llama-bench reports them; plus the memory-bandwidth roofline of tg
 // (weight bytes read per token ÷ measured read bandwidth), so every run says how close it is to the limit.
 //
-// The bandwidth is probed right before each tg repetition and once after the last (the median pass of each
-// probe, kernels/bandwidth.h), and each repetition is held to the mean of the two probes around it: on a shared
-// host the memory's rate moves by 2x within minutes, and a figure from another minute says little about this
-// one.
+// The bandwidth is measured between the generated tokens: one pass of kernels::ReadProbe (1 GiB in huge pages,
+// every thread its slice) before the first token and after each, and every token is held to the mean of the two
+// passes around it. On a shared host the memory's rate moves by 2x within seconds (this VM: 20-46 GB/s between
+// two runs a minute apart), so a probe from another second says little about this token. The passes are not
+// counted in the t/s. The fraction of the limit is, per repetition, the time the tokens would take at the
+// bandwidth around each ÷ the time they took.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -80,21 +82,31 @@ CommandMain setup(CLI::App& sub) {
       if (Status st = engine.decode(b, logits); !st) fail("{}", st.message());
       return sw.elapsed_s();
     };
-    auto run_tg = [&](int32_t n) {
+    // tg: n tokens; with a probe, one pass of it before the first token and after each (bw, GB/s) and each
+    // token's own time (tok_s) for the roofline.
+    std::unique_ptr<kernels::ThreadPool> probe_pool;
+    std::unique_ptr<kernels::ReadProbe> probe;
+    auto run_tg = [&](int32_t n, std::vector<double>* tok_s, std::vector<double>* bw) {
       (void)engine.kv_clear(-1);
       runtime::TokenBatch b;
-      Stopwatch sw;
+      if (probe) bw->push_back(probe->pass());
+      double total = 0;
       for (int32_t i = 0; i < n; ++i) {
         b.clear();
         b.add(tok(rng), i, 0, true);
+        Stopwatch sw;
         if (Status st = engine.decode(b, logits); !st) fail("{}", st.message());
+        const double s = sw.elapsed_s();
+        total += s;
+        if (tok_s) tok_s->push_back(s);
+        if (probe) bw->push_back(probe->pass());
       }
-      return sw.elapsed_s();
+      return total;
     };
 
     // Warm up: pages in, caches, thread pool.
     if (o->n_prompt > 0) run_pp(std::min(o->n_prompt, 32));
-    if (o->n_gen > 0) run_tg(2);
+    if (o->n_gen > 0) run_tg(2, nullptr, nullptr);
 
     std::vector<Result> results;
     if (o->n_prompt > 0) {
@@ -103,19 +115,22 @@ CommandMain setup(CLI::App& sub) {
       results.push_back(r);
     }
     const bool roofline = !o->no_roofline && o->engine.workers.empty();
-    std::vector<kernels::ReadBandwidth> probes;  // before each tg repetition and after the last
-    auto probe = [&] {
-      kernels::ThreadPool pool(nth);
-      probes.push_back(kernels::measure_read_bandwidth(pool, size_t{1} << 30, 0.5));
-    };
+    std::vector<std::vector<double>> tg_tok_s, tg_bw;  // per repetition: each token's seconds, the passes around
     if (o->n_gen > 0) {
+      if (roofline) {
+        probe_pool = std::make_unique<kernels::ThreadPool>(nth);
+        probe = std::make_unique<kernels::ReadProbe>(*probe_pool, size_t{1} << 30);
+        probe->pass();  // the first pass after the first touch runs slow on some hosts
+      }
       Result r{fmt::format("tg{}", o->n_gen), 0, o->n_gen, {}};
       for (int i = 0; i < o->reps; ++i) {
-        if (roofline) probe();
-        r.ts.push_back(o->n_gen / run_tg(o->n_gen));
+        tg_tok_s.emplace_back();
+        tg_bw.emplace_back();
+        r.ts.push_back(o->n_gen / run_tg(o->n_gen, &tg_tok_s.back(), &tg_bw.back()));
       }
-      if (roofline) probe();
       results.push_back(r);
+      probe.reset();
+      probe_pool.reset();
     }
 
     uint64_t n_params = 0;
@@ -139,23 +154,31 @@ CommandMain setup(CLI::App& sub) {
       const double attn = stats.attn_flops_per_token_per_layer_per_pos * (n - 1) / 2.0 * stats.n_layer;
       return layer_flops + attn + stats.output_flops / n;
     };
-    // tg against the bandwidth around each repetition: the mean of its fractions of the limit.
+    // tg against the bandwidth around each token: per repetition, the time at the limit ÷ the time taken; the
+    // mean over the repetitions. bw: the mean of all passes (the limit printed), min / max over them.
     struct Roofline {
-      double fraction = 0, bw = 0, bw_min = 0, bw_max = 0, best = 0;  // bw*: bytes/s
+      double fraction = 0, bw = 0, bw_min = 0, bw_max = 0;  // bw*: bytes/s
+      size_t passes = 0;
     } roof;
-    if (!probes.empty()) {
-      const auto& tg = results.back();
-      roof.bw_min = roof.bw_max = probes[0].median_gbs * 1e9;
-      for (size_t i = 0; i < probes.size(); ++i) {
-        roof.bw_min = std::min(roof.bw_min, probes[i].median_gbs * 1e9);
-        roof.bw_max = std::max(roof.bw_max, probes[i].median_gbs * 1e9);
-        roof.best = std::max(roof.best, probes[i].best_gbs * 1e9);
+    if (!tg_bw.empty() && !tg_bw[0].empty()) {
+      roof.bw_min = roof.bw_max = tg_bw[0][0] * 1e9;
+      for (size_t rep = 0; rep < tg_bw.size(); ++rep) {
+        const auto& bw = tg_bw[rep];
+        const auto& ts = tg_tok_s[rep];
+        double ideal = 0, taken = 0;
+        for (size_t k = 0; k < ts.size(); ++k) {
+          ideal += static_cast<double>(bytes_per_token) / ((bw[k] + bw[k + 1]) / 2 * 1e9);
+          taken += ts[k];
+        }
+        roof.fraction += ideal / taken / static_cast<double>(tg_bw.size());
+        for (double g : bw) {
+          roof.bw += g * 1e9;
+          roof.bw_min = std::min(roof.bw_min, g * 1e9);
+          roof.bw_max = std::max(roof.bw_max, g * 1e9);
+          ++roof.passes;
+        }
       }
-      for (size_t i = 0; i < tg.ts.size(); ++i) {
-        const double bw_i = (probes[i].median_gbs + probes[i + 1].median_gbs) / 2 * 1e9;
-        roof.bw += bw_i / static_cast<double>(tg.ts.size());
-        roof.fraction += tg.ts[i] * static_cast<double>(bytes_per_token) / bw_i / static_cast<double>(tg.ts.size());
-      }
+      roof.bw /= static_cast<double>(roof.passes);
     }
     kernels::PeakRates peak;
     if (roofline && o->n_prompt > 0) {
@@ -180,10 +203,8 @@ CommandMain setup(CLI::App& sub) {
           j["read_bandwidth_gbs"] = roof.bw / 1e9;
           j["read_bandwidth_min_gbs"] = roof.bw_min / 1e9;
           j["read_bandwidth_max_gbs"] = roof.bw_max / 1e9;
-          j["read_bandwidth_best_pass_gbs"] = roof.best / 1e9;
-          nlohmann::json pr = nlohmann::json::array();
-          for (const auto& p : probes) pr.push_back(p.median_gbs);
-          j["read_bandwidth_probes_gbs"] = pr;
+          j["read_bandwidth_passes_gbs"] = tg_bw;  // per repetition: before the first token, after each
+          j["token_seconds"] = tg_tok_s;
           j["roofline_ts"] = roof.bw / static_cast<double>(bytes_per_token);
           j["roofline_fraction"] = roof.fraction;
         }
@@ -207,9 +228,10 @@ CommandMain setup(CLI::App& sub) {
         if (r.n_gen > 0 && roof.bw > 0) {
           const double limit = roof.bw / static_cast<double>(bytes_per_token);
           fmt::print("\n{}: {:.2f} t/s = {:.0f} % of the memory-bandwidth limit {:.2f} t/s ({} read per token at {:.1f} GB/s: "
-                     "median read rate of the probes around each repetition, {:.1f}-{:.1f} GB/s; best single pass {:.1f} GB/s)\n",
+                     "mean of {} read passes, one between every two tokens, {:.1f}-{:.1f} GB/s; each token is held to "
+                     "the two passes around it)\n",
                      r.test, r.mean(), 100.0 * roof.fraction, limit, format_bytes(bytes_per_token), roof.bw / 1e9,
-                     roof.bw_min / 1e9, roof.bw_max / 1e9, roof.best / 1e9);
+                     roof.passes, roof.bw_min / 1e9, roof.bw_max / 1e9);
         }
       for (const auto& r : results)
         if (r.n_prompt > 0 && peak_gops > 0) {

@@ -7,6 +7,8 @@
 #include <memory>
 #include <vector>
 
+#include <sys/mman.h>
+
 #include "core/clock.h"
 #include "core/error.h"
 #include "kernels/isa.h"
@@ -39,31 +41,60 @@ uint64_t read_scalar(const void* p, size_t bytes) {
 
 }  // namespace detail
 
+namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
+
+detail::ReadFn read_for_active_isa() {
+  if (active_isa() == Isa::avx512 && detail::read_avx512()) return detail::read_avx512();
+  if ((active_isa() == Isa::avx512 || active_isa() == Isa::avx2) && detail::read_avx2()) return detail::read_avx2();
+  if ((active_isa() == Isa::neon || active_isa() == Isa::neon_dotprod) && detail::read_neon()) return detail::read_neon();
+  return detail::read_scalar;
+}
+
+}  // namespace
+
+ReadProbe::ReadProbe(ThreadPool& pool, size_t bytes) : pool_(pool), read_(read_for_active_isa()) {
+  const int nth = pool.n_threads();
+  // Slices of whole huge pages once they are large enough to hold some (a slice is one thread's stream).
+  const size_t unit = bytes / static_cast<size_t>(nth) >= 4 * kHugePage ? kHugePage : 4096;
+  slice_ = std::max<size_t>(bytes / static_cast<size_t>(nth) / unit * unit, 4096);
+  const size_t size = slice_ * static_cast<size_t>(nth);
+  // Over-allocate by one huge page so the buffer can start on a huge-page boundary.
+  mapped_ = size + kHugePage;
+  void* m = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  PRIMA_CHECK(m != MAP_FAILED, "memory read probe: cannot map {} bytes", mapped_);
+  base_ = static_cast<uint8_t*>(m);
+  uint8_t* aligned = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(base_) + kHugePage - 1) & ~(kHugePage - 1));
+#ifdef MADV_HUGEPAGE
+  huge_ = ::madvise(aligned, size, MADV_HUGEPAGE) == 0;
+#endif
+  uint8_t* start = aligned;
+  pool_.run([&](int ith, int) { std::memset(start + static_cast<size_t>(ith) * slice_, 0x5a + ith, slice_); });
+  // base_ keeps the mapping's start for munmap; the slices start at `aligned`.
+  offset_ = static_cast<size_t>(aligned - base_);
+}
+
+ReadProbe::~ReadProbe() { ::munmap(base_, mapped_); }
+
+double ReadProbe::pass() {
+  uint8_t* start = base_ + offset_;
+  std::atomic<uint64_t> sink{0};
+  const Stopwatch sw;
+  pool_.run([&](int ith, int) {
+    sink.fetch_xor(read_(start + static_cast<size_t>(ith) * slice_, slice_), std::memory_order_relaxed);
+  });
+  const double s = sw.elapsed_s();
+  sink_ ^= sink.load(std::memory_order_relaxed);
+  return static_cast<double>(bytes()) / s * 1e-9;
+}
+
 ReadBandwidth measure_read_bandwidth(ThreadPool& pool, size_t bytes, double max_seconds) {
   const Stopwatch total;
-  const int nth = pool.n_threads();
-  const size_t slice = std::max<size_t>(bytes / nth / 4096 * 4096, 4096);
-  const size_t size = slice * static_cast<size_t>(nth);
-  std::unique_ptr<uint8_t, decltype(&std::free)> buf(static_cast<uint8_t*>(std::aligned_alloc(4096, size)), &std::free);
-  PRIMA_CHECK(buf != nullptr, "measure_read_bandwidth: cannot allocate {} bytes", size);
-  uint8_t* base = buf.get();
-  pool.run([&](int ith, int) { std::memset(base + ith * slice, 0x5a + ith, slice); });
-
-  detail::ReadFn read = detail::read_scalar;
-  if (active_isa() == Isa::avx512 && detail::read_avx512()) {
-    read = detail::read_avx512();
-  } else if ((active_isa() == Isa::avx512 || active_isa() == Isa::avx2) && detail::read_avx2()) {
-    read = detail::read_avx2();
-  } else if ((active_isa() == Isa::neon || active_isa() == Isa::neon_dotprod) && detail::read_neon()) {
-    read = detail::read_neon();
-  }
-
-  std::atomic<uint64_t> sink{0};
+  ReadProbe probe(pool, bytes);
   std::vector<double> gbs;
   for (int pass = 0; pass < 1000; ++pass) {
-    const Stopwatch sw;
-    pool.run([&](int ith, int) { sink.fetch_xor(read(base + ith * slice, slice), std::memory_order_relaxed); });
-    gbs.push_back(static_cast<double>(size) / sw.elapsed_s() * 1e-9);
+    gbs.push_back(probe.pass());
     if (pass >= 2 && total.elapsed_s() >= max_seconds) break;
   }
   std::sort(gbs.begin(), gbs.end());

@@ -2,8 +2,9 @@
 //
 //   ReadBandwidth bw = measure_read_bandwidth(pool, 256 << 20, 0.5);   // bw.median_gbs, bw.best_gbs
 //
-// Allocates `bytes` (rounded to whole pages per thread; make it several times the last-level cache), lets each
-// pool thread fill its own slice (first touch: the pages are real, not the shared zero page), then repeats
+// Allocates `bytes` (rounded to whole pages per thread; make it several times the last-level cache) in huge pages
+// where the OS gives them (Linux: MADV_HUGEPAGE), lets each pool thread fill its own slice (first touch: the pages
+// are real, not the shared zero page), then repeats
 // passes in which every thread reads its slice with wide loads (AVX-512 / AVX2 / SSE2 / NEON by active_isa()) into
 // several independent accumulators — a single dependent chain under-reports by half. Runs at least three passes
 // and as many more as fit in max_seconds (allocation and first touch, ~0.1-0.2 s per GB, come on top) and
@@ -22,6 +23,15 @@
 
 namespace prima::kernels {
 
+// Huge pages because the limit is the memory's, not the TLB's: on this machine (Zen 4, 2 threads, paired passes)
+// a buffer in 4 KiB pages read 0.87x the rate of the same buffer in 2 MiB pages, and a model file read back from
+// disk into the page cache (large folios) streams at the huge-page rate.
+//
+// ReadProbe is the same probe, one pass at a time, for interleaving passes with other work (prima bench holds
+// every generated token to the passes right before and after it):
+//
+//   ReadProbe probe(pool, 1 << 30);   // allocate and first touch once
+//   double gbs = probe.pass();        // one read of the whole buffer by every thread
 struct ReadBandwidth {
   double median_gbs = 0;
   double best_gbs = 0;
@@ -29,6 +39,28 @@ struct ReadBandwidth {
 };
 
 ReadBandwidth measure_read_bandwidth(ThreadPool& pool, size_t bytes, double max_seconds);
+
+class ReadProbe {
+ public:
+  ReadProbe(ThreadPool& pool, size_t bytes);
+  ~ReadProbe();
+  ReadProbe(const ReadProbe&) = delete;
+  ReadProbe& operator=(const ReadProbe&) = delete;
+
+  double pass();  // GB/s (1e9 bytes/s) of one read of the buffer, every pool thread its own slice
+  size_t bytes() const { return slice_ * static_cast<size_t>(pool_.n_threads()); }
+  bool huge_pages() const { return huge_; }  // MADV_HUGEPAGE was accepted (the kernel may still fall back)
+
+ private:
+  ThreadPool& pool_;
+  size_t slice_ = 0;  // bytes per thread, a multiple of the page
+  uint8_t* base_ = nullptr;
+  size_t mapped_ = 0;
+  size_t offset_ = 0;  // of the first slice from base_ (a huge-page boundary)
+  bool huge_ = false;
+  uint64_t (*read_)(const void*, size_t) = nullptr;
+  uint64_t sink_ = 0;
+};
 
 namespace detail {
 // Reads bytes (a multiple of 512, 64-byte aligned) and folds them into a value (so the loads stay).

@@ -26,6 +26,25 @@ TEST(Bandwidth, ProbeIsPositiveAndBoundedInTime) {
   }
 }
 
+TEST(Bandwidth, ProbeReadsItsBufferOnePassAtATime) {
+  for (int n : {1, 2}) {
+    ThreadPool pool(n);
+    // Small: slices of whole 4 KiB pages; large enough for 4 huge pages per thread: whole 2 MiB pages.
+    for (size_t bytes : {size_t{3} << 20, size_t{20} << 20}) {
+      ReadProbe probe(pool, bytes);
+      const size_t unit = bytes / static_cast<size_t>(n) >= (size_t{8} << 20) ? (size_t{2} << 20) : 4096;
+      EXPECT_EQ(probe.bytes() % (unit * static_cast<size_t>(n)), 0u) << bytes << " on " << n;
+      EXPECT_LE(probe.bytes(), bytes);
+      EXPECT_GT(probe.bytes(), bytes - unit * static_cast<size_t>(n));
+      for (int pass = 0; pass < 3; ++pass) {
+        const double gbs = probe.pass();
+        EXPECT_GT(gbs, 0.1);
+        EXPECT_LT(gbs, 10000.0);
+      }
+    }
+  }
+}
+
 TEST(Bandwidth, ReadKernelsRunOnAlignedBuffers) {
   std::vector<uint64_t> buf(4096 / 8 * 4);
   for (size_t i = 0; i < buf.size(); ++i) buf[i] = i * 0x9e3779b97f4a7c15ull;
