@@ -315,6 +315,10 @@ struct KKernel {
     for (int h = 0; h < H; ++h) acc[h] = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; ++i) {
       __m256i hv[4 * H];
+      if constexpr (Rr == 8 && Cc == 1 && !std::is_same_v<B, block_q2_K>) {  // decode (x86_common.inl)
+#pragma GCC unroll 8
+        for (int r = 0; r < Rr; ++r) prefetch_ahead_l2(&w[r][i]);
+      }
 #if PRIMA_VNNI
       if constexpr (Rr == 8 && Cc == 1 && ZK<B>::kHas) {  // decode: whole super-blocks in zmm (x86_gemm_k_zdecode.inl)
         __m512i az[4];

@@ -149,6 +149,13 @@ struct Q32Kernel {
     for (int64_t i = 0; i < nb; ++i) {
       const int64_t gi = i / 8;
       const int b = static_cast<int>(i % 8);
+      if constexpr (Cc == 1) {  // decode: x86_common.inl (one line per row every kEvery blocks)
+        constexpr int64_t kEvery = sizeof(B) >= 64 ? 1 : 64 / sizeof(B);
+        if (i % kEvery == 0)
+#pragma GCC unroll 8
+          for (int r = 0; r < 8; ++r)
+            _mm_prefetch(reinterpret_cast<const char*>(&w[r][i]) + kDecodePrefetchBytes, _MM_HINT_T1);
+      }
       __m256i u[8];
 #pragma GCC unroll 8
       for (int r = 0; r < 8; ++r) u[r] = Q32<B>::values(w[r][i]);
