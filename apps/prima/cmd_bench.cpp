@@ -4,9 +4,9 @@
 //
 // The bandwidth is measured between the generated tokens: one pass of kernels::ReadProbe (1 GiB in huge pages,
 // every thread its slice) before the first token and after each, and every token is held to the mean of the two
-// passes around it. On a shared host the memory's rate moves by 2x within seconds (this VM: 20-46 GB/s between
-// two runs a minute apart), so a probe from another second says little about this token. The passes are not
-// counted in the t/s. The fraction of the limit is, per repetition, the time the tokens would take at the
+// passes around it. On a shared host the memory's rate moves by 2x within seconds (this VM: single 30 ms passes
+// read 21-53 GB/s within one run), so a probe from another second says little about this token. The passes are
+// not counted in the t/s. The fraction of the limit is, per repetition, the time the tokens would take at the
 // bandwidth around each ÷ the time they took.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
