@@ -48,7 +48,8 @@ constexpr size_t kHugePage = size_t{2} << 20;
 detail::ReadFn read_for_active_isa() {
   if (active_isa() == Isa::avx512 && detail::read_avx512()) return detail::read_avx512();
   if ((active_isa() == Isa::avx512 || active_isa() == Isa::avx2) && detail::read_avx2()) return detail::read_avx2();
-  if ((active_isa() == Isa::neon || active_isa() == Isa::neon_dotprod) && detail::read_neon()) return detail::read_neon();
+  const bool neon = active_isa() == Isa::neon || active_isa() == Isa::neon_dotprod;
+  if (neon && detail::read_neon()) return detail::read_neon();
   return detail::read_scalar;
 }
 
@@ -65,7 +66,8 @@ ReadProbe::ReadProbe(ThreadPool& pool, size_t bytes) : pool_(pool), read_(read_f
   void* m = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   PRIMA_CHECK(m != MAP_FAILED, "memory read probe: cannot map {} bytes", mapped_);
   base_ = static_cast<uint8_t*>(m);
-  uint8_t* aligned = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(base_) + kHugePage - 1) & ~(kHugePage - 1));
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(base_) + kHugePage - 1) & ~(kHugePage - 1);
+  uint8_t* aligned = reinterpret_cast<uint8_t*>(first);
 #ifdef MADV_HUGEPAGE
   huge_ = ::madvise(aligned, size, MADV_HUGEPAGE) == 0;
 #endif

@@ -54,7 +54,8 @@ TEST(BenchCli, JsonHoldsEveryTokenToTheReadPassesAroundIt) {
 }
 
 TEST(BenchCli, NoRooflineSkipsThePasses) {
-  const auto r = test::run_prima({"bench", "-m", kModel, "-p", "0", "-n", "2", "-r", "1", "--no-roofline", "-o", "json"});
+  const auto r =
+      test::run_prima({"bench", "-m", kModel, "-p", "0", "-n", "2", "-r", "1", "--no-roofline", "-o", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_TRUE(j.is_array() && j.size() == 1) << r.out;
