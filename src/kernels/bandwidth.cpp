@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <vector>
 
 #include <sys/mman.h>
@@ -65,30 +63,23 @@ ReadProbe::ReadProbe(ThreadPool& pool, size_t bytes) : pool_(pool), read_(read_f
   mapped_ = size + kHugePage;
   void* m = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   PRIMA_CHECK(m != MAP_FAILED, "memory read probe: cannot map {} bytes", mapped_);
-  base_ = static_cast<uint8_t*>(m);
-  const uintptr_t first = (reinterpret_cast<uintptr_t>(base_) + kHugePage - 1) & ~(kHugePage - 1);
-  uint8_t* aligned = reinterpret_cast<uint8_t*>(first);
+  map_ = static_cast<uint8_t*>(m);
+  start_ = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(map_) + kHugePage - 1) & ~(kHugePage - 1));
 #ifdef MADV_HUGEPAGE
-  huge_ = ::madvise(aligned, size, MADV_HUGEPAGE) == 0;
+  (void)::madvise(start_, size, MADV_HUGEPAGE);  // a hint: where refused, 4 KiB pages
 #endif
-  uint8_t* start = aligned;
-  pool_.run([&](int ith, int) { std::memset(start + static_cast<size_t>(ith) * slice_, 0x5a + ith, slice_); });
-  // base_ keeps the mapping's start for munmap; the slices start at `aligned`.
-  offset_ = static_cast<size_t>(aligned - base_);
+  pool_.run([&](int ith, int) { std::memset(start_ + static_cast<size_t>(ith) * slice_, 0x5a + ith, slice_); });
 }
 
-ReadProbe::~ReadProbe() { ::munmap(base_, mapped_); }
+ReadProbe::~ReadProbe() { ::munmap(map_, mapped_); }
 
 double ReadProbe::pass() {
-  uint8_t* start = base_ + offset_;
-  std::atomic<uint64_t> sink{0};
+  std::atomic<uint64_t> sink{0};  // the folded values, so that the loads stay
   const Stopwatch sw;
   pool_.run([&](int ith, int) {
-    sink.fetch_xor(read_(start + static_cast<size_t>(ith) * slice_, slice_), std::memory_order_relaxed);
+    sink.fetch_xor(read_(start_ + static_cast<size_t>(ith) * slice_, slice_), std::memory_order_relaxed);
   });
-  const double s = sw.elapsed_s();
-  sink_ ^= sink.load(std::memory_order_relaxed);
-  return static_cast<double>(bytes()) / s * 1e-9;
+  return static_cast<double>(bytes()) / sw.elapsed_s() * 1e-9;
 }
 
 ReadBandwidth measure_read_bandwidth(ThreadPool& pool, size_t bytes, double max_seconds) {

@@ -49,17 +49,14 @@ class ReadProbe {
 
   double pass();  // GB/s (1e9 bytes/s) of one read of the buffer, every pool thread its own slice
   size_t bytes() const { return slice_ * static_cast<size_t>(pool_.n_threads()); }
-  bool huge_pages() const { return huge_; }  // MADV_HUGEPAGE was accepted (the kernel may still fall back)
 
  private:
   ThreadPool& pool_;
   size_t slice_ = 0;  // bytes per thread, a multiple of the page
-  uint8_t* base_ = nullptr;
+  uint8_t* map_ = nullptr;    // the mapping (munmap)
   size_t mapped_ = 0;
-  size_t offset_ = 0;  // of the first slice from base_ (a huge-page boundary)
-  bool huge_ = false;
+  uint8_t* start_ = nullptr;  // the first slice: the first huge-page boundary in the mapping
   uint64_t (*read_)(const void*, size_t) = nullptr;
-  uint64_t sink_ = 0;
 };
 
 namespace detail {
