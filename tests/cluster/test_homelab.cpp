@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "child.h"
+#include "homelab_state.h"
 
 using namespace prima::cluster::testing;
 using std::chrono::milliseconds;
@@ -79,19 +80,12 @@ bool wait_for_text(const fs::path& log, const std::string& text, milliseconds ti
   return false;
 }
 
-// Whether the machine's one lab is still ours: another checkout's test run on this machine may replace or take
-// it down at any time (CTest's RESOURCE_LOCK only orders our own tests).
-bool our_lab_up() {
-  const std::string text = slurp("/run/homelab/lab.json");
-  return text.find("pc-hd") != std::string::npos && text.find("pc-w2") != std::string::npos;
-}
-
 }  // namespace
 
 TEST(Homelab, RingAcrossNamespacesWithWifiDelay) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
   if (access(kHomelab.c_str(), X_OK) != 0) GTEST_SKIP() << "no homelab at " << kHomelab;
-  if (fs::exists("/run/homelab/lab.json")) GTEST_SKIP() << "another homelab lab is up; not replacing it";
+  if (prima::test::homelab_lab_up()) GTEST_SKIP() << "another homelab lab is up; not replacing it";
   Lab lab;
   if (!lab.up) GTEST_SKIP() << lab.why_not;
 
@@ -118,7 +112,7 @@ TEST(Homelab, RingAcrossNamespacesWithWifiDelay) {
                             "10.203.0.72:9000,10.203.0.73:9000", "--listen", "0.0.0.0:9100", "--n-embd", "4096",
                             "--tokens", "8", "--rounds", "10", "--measure-ms", "1500"},
                            &out, milliseconds(30000));
-    if (rc != 0 && !our_lab_up()) {
+    if (rc != 0 && !prima::test::homelab_lab_has({"pc-hd", "pc-w1", "pc-w2"})) {
       lab.up = false;  // not ours to take down any more
       GTEST_SKIP() << "another process replaced or took down the homelab lab during the test";
     }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "homelab_state.h"
 #include "run_cli.h"
 
 namespace prima::test {
@@ -29,7 +30,7 @@ class Homelab {
       skip_ = "no homelab at " + kHomelab;
       return;
     }
-    if (std::filesystem::exists("/run/homelab/lab.json")) {
+    if (homelab_lab_up()) {
       skip_ = "another homelab lab is up; not replacing it";
       return;
     }

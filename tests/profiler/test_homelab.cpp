@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "homelab_state.h"
 #include "test_util.h"
 
 namespace prima::profiler {
@@ -34,16 +35,10 @@ bool other_lab_up() {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/sys/fs/cgroup/memory/homelab", ec))
     if (e.is_directory()) return true;
-  return fs::exists("/run/homelab/lab.json");
+  return test::homelab_lab_up();
 }
 
-// Whether the lab that is up now is ours (another process on this machine — another checkout's test run — may
-// replace or take down the machine's one lab at any time; CTest's RESOURCE_LOCK only orders our own tests).
-bool our_lab_up() {
-  std::ifstream in("/run/homelab/lab.json");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text.find("pf-a") != std::string::npos && text.find("pf-b") != std::string::npos;
-}
+bool our_lab_up() { return test::homelab_lab_has({"pf-a", "pf-b"}); }
 
 std::string fmt_miss(const char* what, double value, const char* unit, const char* op, double bound) {
   char buf[160];
