@@ -1,5 +1,6 @@
 // Element-wise operations of the transformer (not matmuls): RMSNorm, SwiGLU, softmax, residual adds.
-// Plain loops the compiler vectorises; they are a few percent of a token's time next to the matmuls.
+// Plain loops the compiler vectorises (ops.cpp), but for the two that take exp (vec.cpp): libm's expf, one call
+// per value, had made the attention softmax cost as much as the scores at 1K-token contexts.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +11,11 @@ namespace prima::kernels {
 void rmsnorm(const float* x, const float* g, float* y, int64_t n, float eps);
 
 // g = silu(g) * u = g / (1 + exp(-g)) * u                                 g, u: [n]
+// (vec.cpp: SIMD on vec.h's canonical exp, the same bits on every instruction set)
 void silu_mul(float* g, const float* u, int64_t n);
 
-// x = softmax(x) (max-subtracted, in place)                               x: [n]
-void softmax(float* x, int64_t n);
+// x = softmax(scale * x) (max-subtracted, in place; vec.cpp, as silu_mul)  x: [n]
+void softmax(float* x, int64_t n, float scale = 1.0f);
 
 // x += y                                                                  x, y: [n]
 void add(float* x, const float* y, int64_t n);

@@ -1,9 +1,12 @@
 // Scalar references of vec.h and the dispatch.
 #include "kernels/vec.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "kernels/isa.h"
+#include "kernels/ops.h"
 
 namespace prima::kernels {
 namespace detail {
@@ -47,10 +50,49 @@ void axpy_rows_ref(const uint16_t* rows, size_t stride, int64_t n_rows, const fl
   }
 }
 
+float exp_ref(float x) {
+  if (x != x) return x;
+  if (x > kExpHi) return INFINITY;
+  if (x < kExpLo) return 0.0f;
+  const float n = std::rint(x * kExpLog2e);  // the default rounding: to nearest, ties to even
+  float r = std::fma(n, -kExpLn2Hi, x);
+  r = std::fma(n, kExpLn2Lo, r);
+  float p = kExpP[0];
+  for (int k = 1; k < 6; ++k) p = std::fma(p, r, kExpP[k]);
+  const float y = std::fma(p, r * r, r) + 1.0f;
+  const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;  // 2^n, -126 <= n <= 127
+  float scale;
+  std::memcpy(&scale, &bits, 4);
+  return y * scale;
+}
+void exp_row_ref(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = exp_ref(x[i]);
+}
+void softmax_ref(float* x, int64_t n, float scale) {
+  float m = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = x[i] * scale;
+    m = std::max(m, x[i]);
+  }
+  double l[kSoftmaxLanes] = {};
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = exp_ref(x[i] - m);
+    l[i % kSoftmaxLanes] += x[i];
+  }
+  for (int width = kSoftmaxLanes / 2; width >= 1; width /= 2)
+    for (int j = 0; j < width; ++j) l[j] += l[j + width];
+  const auto inv = static_cast<float>(1.0 / l[0]);
+  for (int64_t i = 0; i < n; ++i) x[i] = x[i] * inv;
+}
+void silu_mul_ref(float* g, const float* u, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) g[i] = (g[i] / (1.0f + exp_ref(-g[i]))) * u[i];
+}
+
 }  // namespace
 
 const VecKernels* vec_scalar() {
-  static const VecKernels k{f32_to_f16_ref, f16_to_f32_ref, round_f16_ref, dot_rows_ref, axpy_rows_ref};
+  static const VecKernels k{f32_to_f16_ref, f16_to_f32_ref, round_f16_ref, dot_rows_ref, axpy_rows_ref,
+                            exp_row_ref,    softmax_ref,    silu_mul_ref};
   return &k;
 }
 
@@ -86,5 +128,10 @@ void axpy_f16_rows(const fp16_t* rows, size_t stride, int64_t n_rows, const floa
                    float* y) {
   vk().axpy_rows(rows, stride, n_rows, alpha, n_x, n, y);
 }
+void exp_row(const float* x, float* y, int64_t n) { vk().exp_row(x, y, n); }
+
+// ops.h's two users of e(x).
+void softmax(float* x, int64_t n, float scale) { vk().softmax(x, n, scale); }
+void silu_mul(float* g, const float* u, int64_t n) { vk().silu_mul(g, u, n); }
 
 }  // namespace prima::kernels

@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
 
 namespace prima::kernels::detail {
@@ -15,7 +16,8 @@ namespace {
 }  // namespace
 
 const VecKernels* vec_avx2() {
-  static const VecKernels k{f32_to_f16_x86, f16_to_f32_x86, round_f16_x86, dot_rows_x86, axpy_rows_x86};
+  static const VecKernels k{f32_to_f16_x86, f16_to_f32_x86, round_f16_x86, dot_rows_x86,
+                            axpy_rows_x86,  exp_row_x86,    softmax_x86,   silu_mul_x86};
   return &k;
 }
 

@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
 
 namespace prima::kernels::detail {
@@ -17,7 +18,8 @@ namespace {
 }  // namespace
 
 const VecKernels* vec_avx512() {
-  static const VecKernels k{f32_to_f16_x86, f16_to_f32_x86, round_f16_x86, dot_rows_x86, axpy_rows_x86};
+  static const VecKernels k{f32_to_f16_x86, f16_to_f32_x86, round_f16_x86, dot_rows_x86,
+                            axpy_rows_x86,  exp_row_x86,    softmax_x86,   silu_mul_x86};
   return &k;
 }
 

@@ -120,10 +120,85 @@ void axpy_rows_neon(const uint16_t* rows, size_t stride, int64_t n_rows, const f
   }
 }
 
+// ---- e(x), softmax and silu_mul on vec.h's canonical exp: the scalar reference's float operations, lane by lane
+static inline float32x4_t exp4(float32x4_t x) {
+  const float32x4_t n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(kExpLog2e)));  // to nearest, ties to even
+  float32x4_t r = vfmaq_f32(x, n, vdupq_n_f32(-kExpLn2Hi));                // x + n * (-ln2_hi), one rounding
+  r = vfmaq_f32(r, n, vdupq_n_f32(kExpLn2Lo));
+  float32x4_t p = vdupq_n_f32(kExpP[0]);
+#pragma GCC unroll 5
+  for (int k = 1; k < 6; ++k) p = vfmaq_f32(vdupq_n_f32(kExpP[k]), p, r);
+  const float32x4_t y = vaddq_f32(vfmaq_f32(r, p, vmulq_f32(r, r)), vdupq_n_f32(1.0f));
+  const int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+  float32x4_t v = vmulq_f32(y, vreinterpretq_f32_s32(e));
+  v = vbslq_f32(vcgtq_f32(x, vdupq_n_f32(kExpHi)), vdupq_n_f32(INFINITY), v);
+  v = vbslq_f32(vcltq_f32(x, vdupq_n_f32(kExpLo)), vdupq_n_f32(0.0f), v);
+  return vbslq_f32(vceqq_f32(x, x), v, x);  // NaN: x
+}
+static inline float exp1(float x) { return vgetq_lane_f32(exp4(vdupq_n_f32(x)), 0); }
+
+void exp_row_neon(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, exp4(vld1q_f32(x + i)));
+  for (; i < n; ++i) y[i] = exp1(x[i]);
+}
+
+void softmax_neon(float* x, int64_t n, float scale) {
+  float32x4_t mv = vdupq_n_f32(-INFINITY);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t v = vmulq_f32(vld1q_f32(x + i), vdupq_n_f32(scale));
+    vst1q_f32(x + i, v);
+    mv = vmaxq_f32(mv, v);
+  }
+  float m = vmaxvq_f32(mv);
+  for (; i < n; ++i) {
+    x[i] = x[i] * scale;
+    m = x[i] > m ? x[i] : m;
+  }
+  // e(x - m), summed in 16 double lanes (lane j: values j, j + 16, ...)
+  const float32x4_t mq = vdupq_n_f32(m);
+  float64x2_t l2[8];
+  for (auto& v : l2) v = vdupq_n_f64(0.0);
+  i = 0;
+  for (; i + 16 <= n; i += 16) {
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const float32x4_t e = exp4(vsubq_f32(vld1q_f32(x + i + 4 * k), mq));
+      vst1q_f32(x + i + 4 * k, e);
+      l2[2 * k] = vaddq_f64(l2[2 * k], vcvt_f64_f32(vget_low_f32(e)));
+      l2[2 * k + 1] = vaddq_f64(l2[2 * k + 1], vcvt_high_f64_f32(e));
+    }
+  }
+  double l[kSoftmaxLanes];
+  for (int k = 0; k < 8; ++k) vst1q_f64(l + 2 * k, l2[k]);
+  for (int j = 0; i < n; ++i, ++j) {
+    x[i] = exp1(x[i] - m);
+    l[j] += x[i];
+  }
+  for (int width = kSoftmaxLanes / 2; width >= 1; width /= 2)
+    for (int j = 0; j < width; ++j) l[j] += l[j + width];
+  const auto inv = static_cast<float>(1.0 / l[0]);
+  i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(x + i, vmulq_f32(vld1q_f32(x + i), vdupq_n_f32(inv)));
+  for (; i < n; ++i) x[i] = x[i] * inv;
+}
+
+void silu_mul_neon(float* g, const float* u, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t gv = vld1q_f32(g + i);
+    const float32x4_t d = vaddq_f32(vdupq_n_f32(1.0f), exp4(vnegq_f32(gv)));
+    vst1q_f32(g + i, vmulq_f32(vdivq_f32(gv, d), vld1q_f32(u + i)));
+  }
+  for (; i < n; ++i) g[i] = (g[i] / (1.0f + exp1(-g[i]))) * u[i];
+}
+
 }  // namespace
 
 const VecKernels* vec_neon() {
-  static const VecKernels k{f32_to_f16_neon, f16_to_f32_neon, round_f16_neon, dot_rows_neon, axpy_rows_neon};
+  static const VecKernels k{f32_to_f16_neon, f16_to_f32_neon, round_f16_neon, dot_rows_neon,
+                            axpy_rows_neon,  exp_row_neon,    softmax_neon,   silu_mul_neon};
   return &k;
 }
 

@@ -35,10 +35,7 @@ void attention(kernels::ThreadPool& pool, const HParams& hp, const KvCache& kv, 
   const size_t per_thread = static_cast<size_t>(n_gqa) * (static_cast<size_t>(n_ctx) + static_cast<size_t>(hd));
   if (scratch.size() < per_thread * static_cast<size_t>(nth)) scratch.resize(per_thread * static_cast<size_t>(nth));
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  auto scaled_softmax = [scale](float* s, int32_t n) {  // one head's scores -> its attention weights
-    for (int32_t j = 0; j < n; ++j) s[j] *= scale;
-    kernels::softmax(s, n);
-  };
+  auto scaled_softmax = [scale](float* s, int32_t n) { kernels::softmax(s, n, scale); };  // scores -> weights
   const bool f16 = kv.config().type == ggml_type::F16;
   const size_t row_stride = static_cast<size_t>(hd);  // elements between cached rows
   const int64_t n_items = int64_t{batch.n_tokens} * hp.n_head_kv;

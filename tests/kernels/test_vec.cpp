@@ -2,10 +2,12 @@
 // a double-precision product, for lengths around the vector widths and the 16 lanes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "kernels/ops.h"
 #include "kernels/vec.h"
 #include "test_util.h"
 
@@ -125,6 +127,105 @@ TEST(Vec, SeveralVectorsMatchOneAtATime) {
         }
       }
     }
+  }
+}
+
+// ulps between a float and the exact value (in double), measured in the float's own ulp.
+double ulps(float got, double want) {
+  const double ulp = std::nextafter(static_cast<float>(std::fabs(want)), INFINITY) - static_cast<float>(std::fabs(want));
+  return std::fabs(static_cast<double>(got) - want) / ulp;
+}
+
+TEST(Vec, ExpIsWithinTwoUlpAndTheSameOnEveryIsa) {
+  test::IsaGuard guard;
+  std::vector<float> x;
+  for (float v = -90.0f; v <= 90.0f; v += 0.0137f) x.push_back(v);
+  for (float v : {0.0f, -0.0f, 1.0f, -1.0f, 0.34657f, -0.34657f, 88.0f, 88.0001f, -87.33654f, -87.3366f, 1e-8f,
+                  -1e-8f, INFINITY, -INFINITY, NAN})
+    x.push_back(v);
+  std::vector<float> first;
+  for (Isa isa : test::available_isas()) {
+    set_isa(isa);
+    for (size_t n : {x.size(), size_t{1}, size_t{7}, size_t{17}}) {  // vector bodies and scalar tails
+      std::vector<float> y(n + 1, 42.0f);
+      exp_row(x.data() + x.size() - n, y.data(), static_cast<int64_t>(n));
+      ASSERT_EQ(y[n], 42.0f) << isa_name(isa);
+      if (n != x.size()) {
+        ASSERT_TRUE(test::same_bits(y.data(), first.data() + x.size() - n, n, std::string(isa_name(isa)) + " tail"));
+        continue;
+      }
+      y.pop_back();
+      if (first.empty()) first = y;
+      ASSERT_TRUE(test::same_bits(y, first, std::string(isa_name(isa)) + " exp_row"));
+      double worst = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        if (std::isnan(v)) {
+          ASSERT_TRUE(std::isnan(y[i]));
+        } else if (v > 88.0f) {
+          ASSERT_EQ(y[i], INFINITY) << v;
+        } else if (v < -87.33654f) {
+          ASSERT_EQ(y[i], 0.0f) << v;
+        } else if (v >= -87.0f) {
+          worst = std::max(worst, ulps(y[i], std::exp(static_cast<double>(v))));
+        }
+      }
+      EXPECT_LE(worst, 2.0) << isa_name(isa);
+    }
+  }
+}
+
+TEST(Vec, SoftmaxAndSiluMatchTheReferenceOnEveryIsa) {
+  test::IsaGuard guard;
+  for (int64_t n : {1, 3, 15, 16, 17, 40, 100, 1000, 1031}) {
+    const auto x = test::random_floats(static_cast<size_t>(n), 8, 12.0f);
+    const auto u = test::random_floats(static_cast<size_t>(n), 9, 2.0f);
+    const float scale = 0.088388f;
+    // double-precision softmax(scale * x) and silu(x) * u
+    double m = -INFINITY, sum = 0;
+    for (float v : x) m = std::max(m, double(v * scale));
+    for (float v : x) sum += std::exp(double(v * scale) - m);
+    std::vector<float> sm_first, silu_first;
+    for (Isa isa : test::available_isas()) {
+      set_isa(isa);
+      const std::string where = std::string(isa_name(isa)) + " n=" + std::to_string(n);
+      std::vector<float> sm(x);
+      sm.push_back(42.0f);
+      softmax(sm.data(), n, scale);
+      ASSERT_EQ(sm.back(), 42.0f) << where;
+      sm.pop_back();
+      double total = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double want = std::exp(double(x[i] * scale) - m) / sum;
+        ASSERT_NEAR(sm[i], want, 1e-6 * want + 1e-12) << where << " i=" << i;
+        total += sm[i];
+      }
+      ASSERT_NEAR(total, 1.0, 1e-5) << where;
+      if (sm_first.empty()) sm_first = sm;
+      ASSERT_TRUE(test::same_bits(sm, sm_first, where + " softmax"));
+
+      std::vector<float> g(x);
+      silu_mul(g.data(), u.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        const double want = double(x[i]) / (1.0 + std::exp(-double(x[i]))) * u[i];
+        ASSERT_NEAR(g[i], want, 1e-6 * std::fabs(want) + 1e-12) << where << " i=" << i;
+      }
+      if (silu_first.empty()) silu_first = g;
+      ASSERT_TRUE(test::same_bits(g, silu_first, where + " silu_mul"));
+    }
+  }
+  // The ends of e: far-negative gates give -0 or tiny values, never NaN; a softmax of one value is 1.
+  for (Isa isa : test::available_isas()) {
+    set_isa(isa);
+    float g[4] = {-100.0f, 100.0f, 0.0f, -88.5f}, u[4] = {1, 1, 1, 1};
+    silu_mul(g, u, 4);
+    EXPECT_EQ(g[0], -0.0f) << isa_name(isa);
+    EXPECT_EQ(g[1], 100.0f) << isa_name(isa);
+    EXPECT_EQ(g[2], 0.0f) << isa_name(isa);
+    EXPECT_FALSE(std::isnan(g[3])) << isa_name(isa);
+    float one = -3.0f;
+    softmax(&one, 1);
+    EXPECT_EQ(one, 1.0f) << isa_name(isa);
   }
 }
 
