@@ -166,7 +166,7 @@ static inline void prefetch_ahead_l2(const B* block) {
 //   using Block (the weight block), Acc (__m256 or __m512: one float lane per row), Packed (kRows rows' block,
 //   transposed: lane r = row r);
 //   static constexpr int kRows: rows per group (8, or 16 with zmm); kBlocks: blocks per chunk (packed on the
-//   stack: L1-sized);
+//   stack: L1-sized); kTokens: tokens per block (kPackTokens, or more where a pack is dearer);
 //   static void pack(const Block* const* wr, int64_t i0, int nb_chunk, Packed* pk);   // wr: kRows rows
 //   template <int T> static void run(const Packed* pk, int nb_chunk, const uint8_t* const* a, int64_t i0,
 //                                    Acc* acc);   // acc[t] lane r += the chunk's terms, in block order
@@ -178,7 +178,7 @@ static inline void prefetch_ahead_l2(const B* block) {
 // Packing costs about as much as running ~13 tokens over the packed K-quant rows; 128 tokens per pack measured
 // 2-9 % faster than 64 (1 and 2 threads), and the 16-token tiles that whole 14336-value rows (FFN down) allowed
 // in L2 ~20 % slower.
-constexpr int kPackTokens = 128;   // tokens per block (matmul's tiles for these kernels: tile_tokens)
+constexpr int kPackTokens = 128;   // tokens per block unless the packer says (P::kTokens; matmul's tile_tokens)
 constexpr int kPackGroups = 8;     // rows per pass / 8: their accumulators, kPackGroups × kPackTokens × 32 B
 constexpr int kPackMinTokens = 8;  // fewer tokens go through the per-row kernels
 
@@ -196,9 +196,9 @@ static void tile_packed(int64_t nb, const uint8_t* w, size_t ws, int nr, const u
   constexpr int G = kPackGroups * 8 / R;        // groups per pass: kPackGroups × 8 rows
   const int n_groups = (nr + R - 1) / R;
   alignas(64) typename P::Packed pk[P::kBlocks];
-  alignas(64) Acc acc[G][kPackTokens];
-  for (int c0 = 0; c0 < nc; c0 += kPackTokens) {
-    const int cn = min_int(kPackTokens, nc - c0);
+  alignas(64) Acc acc[G][P::kTokens];
+  for (int c0 = 0; c0 < nc; c0 += P::kTokens) {
+    const int cn = min_int(P::kTokens, nc - c0);
     for (int g0 = 0; g0 < n_groups; g0 += G) {
       const int gn = min_int(G, n_groups - g0);
       for (int g = 0; g < gn; ++g)

@@ -259,7 +259,7 @@ struct KKernel {
   // 4 × 2) when this was the only prefill kernel.
   static constexpr int C = 8;
   static constexpr int kPrefillRows = 8 / C;
-  static constexpr int16_t kTileTokens = kPackTokens;  // the packed kernel blocks the row (tile_packed)
+  static constexpr int16_t kTileTokens = KPacker<B>::kTokens;  // the packed kernel blocks the row (tile_packed)
 
   // Super-block wb (its scales in rs) against super-block i of Cc activation rows:
   // hv[c] = sum_pairs(isum_c, msum_c).

@@ -137,7 +137,7 @@ struct Q32Kernel {
   // the packed types only bring their 2 .. kPackMinTokens - 1 tokens, one pass.
   static constexpr int C = 8;
   static_assert(kPackMinTokens <= C, "one pass covers every token count the packed kernel leaves");
-  static constexpr int16_t kTileTokens = q32_packed<B> ? kPackTokens : 0;  // packed: the kernel blocks the row
+  static constexpr int16_t kTileTokens = q32_packed<B> ? kPackTokens : 0;  // packed (Q32Packer::kTokens): the kernel blocks the row
 
   // out[c][r] = Σ_i v_i of rows w[r] (r < 8) and activation rows ag[c] (c < Cc).
   template <int Cc>

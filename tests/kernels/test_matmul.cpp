@@ -135,11 +135,13 @@ TEST_P(MatmulPerType, MatchesReferencesOnEveryIsaAndThreadCount) {
 }
 
 TEST_P(MatmulPerType, LargerTiledProblems) {
-  // Prefill: several token blocks and row blocks, rows not a multiple of anything. Decode: many rows, so that
-  // both the big cache-sized row blocks and the small tail blocks are used. 2 and 3 threads.
+  // Prefill: several row blocks, rows not a multiple of anything; 300 tokens: token blocks of the packed kernels
+  // (128 or 256) and a tail. Decode: many rows, so that both the big cache-sized row blocks and the small tail
+  // blocks are used. 2 and 3 threads.
   const ggml_type t = GetParam();
   test::IsaGuard guard;
-  for (auto [n_in, n_out, n_tok] : {std::tuple<int64_t, int64_t, int64_t>{2048, 131, 70}, {1024, 1001, 1}}) {
+  for (auto [n_in, n_out, n_tok] :
+       {std::tuple<int64_t, int64_t, int64_t>{2048, 131, 70}, {512, 40, 300}, {1024, 1001, 1}}) {
     const Problem p(t, n_in, n_out, n_tok, 7);
     std::vector<float> y_scalar;
     for (int nth : {1, 2, 3}) {
