@@ -31,7 +31,8 @@
 //       n = rint(x · log2(e)); r = fma(n, -0.693359375, x); r = fma(n, 2.12194440e-4, r)   (ln 2 in two parts)
 //       p = 1.9875691500e-4; p = fma(p, r, c) for c = 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
 //       1.6666665459e-1, 5.0000001201e-1 (Cephes' expf polynomial); y = fma(p, r · r, r) + 1; e = y · 2^n
-//   (The attention weights and SwiGLU took libm's expf, one call per value; these are vectors of them.)
+//   (It replaces libm's expf, one scalar call per value, which made the softmax of a long context as slow as
+//   its scores.)
 // The n_x vectors share each row's conversion from f16 (the query heads of one KV head in grouped-query
 // attention: Llama-3-8B has 4 per KV head); every (h, r) keeps the canonical order above.
 // Strides are in elements. No alignment required. n may be any size (tails handled).

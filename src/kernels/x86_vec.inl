@@ -166,7 +166,8 @@ static void axpy_rows_x86(const uint16_t* rows, size_t stride, int64_t n_rows, c
 // ---- e(x), softmax and silu_mul on vec.h's canonical exp: the scalar reference's float operations, lane by lane
 #if defined(__AVX512F__)
 static inline VF vf_exp(VF x) {
-  const VF n = _mm512_roundscale_ps(_mm512_mul_ps(x, vf_set1(kExpLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const VF n =
+      _mm512_roundscale_ps(_mm512_mul_ps(x, vf_set1(kExpLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   VF r = _mm512_fmadd_ps(n, vf_set1(-kExpLn2Hi), x);
   r = _mm512_fmadd_ps(n, vf_set1(kExpLn2Lo), r);
   VF p = vf_set1(kExpP[0]);

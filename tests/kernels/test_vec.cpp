@@ -132,7 +132,8 @@ TEST(Vec, SeveralVectorsMatchOneAtATime) {
 
 // ulps between a float and the exact value (in double), measured in the float's own ulp.
 double ulps(float got, double want) {
-  const double ulp = std::nextafter(static_cast<float>(std::fabs(want)), INFINITY) - static_cast<float>(std::fabs(want));
+  const auto w = static_cast<float>(std::fabs(want));
+  const double ulp = std::nextafter(w, INFINITY) - w;
   return std::fabs(static_cast<double>(got) - want) / ulp;
 }
 
