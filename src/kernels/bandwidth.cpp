@@ -82,6 +82,37 @@ double ReadProbe::pass() {
   return static_cast<double>(bytes()) / sw.elapsed_s() * 1e-9;
 }
 
+ReadPass read_pass(ThreadPool& pool, std::span<const MemRange> ranges) {
+  constexpr size_t kItem = size_t{256} << 10;
+  struct Item {
+    const uint8_t* p;
+    size_t bytes;
+  };
+  std::vector<Item> items;
+  size_t total = 0;
+  for (const MemRange& r : ranges) {
+    const uintptr_t b = (reinterpret_cast<uintptr_t>(r.p) + 63) & ~uintptr_t{63};
+    const uintptr_t e = reinterpret_cast<uintptr_t>(r.p) + r.bytes;
+    if (r.p == nullptr || e <= b) continue;
+    const size_t n = (e - b) / 512 * 512;
+    for (size_t off = 0; off < n; off += kItem) {
+      items.push_back({reinterpret_cast<const uint8_t*>(b) + off, std::min(kItem, n - off)});
+      total += items.back().bytes;
+    }
+  }
+  if (total == 0) return {};
+  const detail::ReadFn read = read_for_active_isa();
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> sink{0};
+  const Stopwatch sw;
+  pool.run([&](int, int) {
+    uint64_t v = 0;
+    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < items.size();) v ^= read(items[i].p, items[i].bytes);
+    sink.fetch_xor(v, std::memory_order_relaxed);
+  });
+  return {total, static_cast<double>(total) / sw.elapsed_s() * 1e-9};
+}
+
 ReadBandwidth measure_read_bandwidth(ThreadPool& pool, size_t bytes, double max_seconds) {
   const Stopwatch total;
   ReadProbe probe(pool, bytes);

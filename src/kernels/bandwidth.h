@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "kernels/thread_pool.h"
 
@@ -58,6 +59,20 @@ class ReadProbe {
   uint8_t* start_ = nullptr;  // the first slice: the first huge-page boundary in the mapping
   uint64_t (*read_)(const void*, size_t) = nullptr;
 };
+
+// One read of other memory (prima bench: a model's mapped weights, to compare the pages the kernels are given
+// with the probe's huge pages) by the pool's threads with the probe's loads, in dynamic items of 256 KiB: GB/s
+// and the bytes read (gbs 0 when there are none). Each range is trimmed inward to 64-byte boundaries and whole
+// 512-byte runs; the memory must be readable (and, to measure memory rather than the disk, resident).
+struct MemRange {
+  const void* p;
+  size_t bytes;
+};
+struct ReadPass {
+  size_t bytes = 0;
+  double gbs = 0;
+};
+ReadPass read_pass(ThreadPool& pool, std::span<const MemRange> ranges);
 
 namespace detail {
 // Reads bytes (a multiple of 512, 64-byte aligned) and folds them into a value (so the loads stay).

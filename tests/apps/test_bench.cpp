@@ -1,6 +1,8 @@
 // prima bench: the llama-bench-like table, and the tg roofline's per-token read passes in the JSON output.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "run_cli.h"
@@ -50,6 +52,11 @@ TEST(BenchCli, JsonHoldsEveryTokenToTheReadPassesAroundIt) {
   // The reported fraction is the mean over the repetitions of (time at the limit) / (time taken), and the
   // reported bandwidth the mean of the passes.
   EXPECT_NEAR(tg["roofline_fraction"].get<double>(), ideal, 1e-9 * ideal);
+  // The weights' own pages beside the probe: a rate and its ratio to the probe (on this 1 MB model a read of
+  // cache-resident pages that the dispatch dominates, so only their presence and sign are checked).
+  EXPECT_GT(tg["model_read_gbs"].get<double>(), 0.0) << tg.dump();
+  EXPECT_GT(tg["model_read_fraction"].get<double>(), 0.0) << tg.dump();
+  EXPECT_TRUE(std::isfinite(tg["model_read_fraction"].get<double>())) << tg.dump();
   EXPECT_NEAR(tg["read_bandwidth_gbs"].get<double>(), gbs_sum / passes, 1e-9 * gbs_sum);
 }
 
@@ -61,6 +68,7 @@ TEST(BenchCli, NoRooflineSkipsThePasses) {
   ASSERT_TRUE(j.is_array() && j.size() == 1) << r.out;
   EXPECT_FALSE(j[0].contains("read_bandwidth_passes_gbs"));
   EXPECT_FALSE(j[0].contains("roofline_fraction"));
+  EXPECT_FALSE(j[0].contains("model_read_fraction"));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <sys/mman.h>
+
 #include "core/clock.h"
 #include "kernels/bandwidth.h"
 #include "test_util.h"
@@ -43,6 +45,37 @@ TEST(Bandwidth, ProbeReadsItsBufferOnePassAtATime) {
       }
     }
   }
+}
+
+TEST(Bandwidth, ReadPassTrimsItsRangesInward) {
+  // 1 MiB + 3 pages, the last one unreadable: nothing past a range's end may be read.
+  const size_t page = 4096, size = (size_t{1} << 20) + 2 * page;
+  void* m = ::mmap(nullptr, size + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(m, MAP_FAILED);
+  auto* buf = static_cast<uint8_t*>(m);
+  std::memset(buf, 1, size);
+  ASSERT_EQ(::mprotect(buf + size, page, PROT_NONE), 0);
+  const uint8_t* end = buf + size;
+  test::IsaGuard guard;
+  for (Isa isa : test::available_isas()) {
+    set_isa(isa);
+    for (int n : {1, 2}) {
+      ThreadPool pool(n);
+      const MemRange ranges[] = {
+          {buf + 3, 1000},        // 64-aligned from buf + 64 to buf + 1003: one 512-byte run
+          {end - 1000, 1000},     // ends at the guard page: 1000 - 24 (to the next 64) = 976 -> 512
+          {buf, 100},             // under one run: nothing
+          {nullptr, 4096},        // nothing
+          {buf + page, size - 2 * page},  // 1 MiB: four 256 KiB items
+      };
+      const ReadPass r = read_pass(pool, ranges);
+      EXPECT_EQ(r.bytes, 512u + 512u + (size_t{1} << 20)) << isa_name(isa) << " " << n;
+      EXPECT_GT(r.gbs, 0.0);
+      EXPECT_EQ(read_pass(pool, std::span<const MemRange>()).bytes, 0u);
+      EXPECT_EQ(read_pass(pool, std::span<const MemRange>()).gbs, 0.0);
+    }
+  }
+  ::munmap(m, size + page);
 }
 
 TEST(Bandwidth, ReadKernelsRunOnAlignedBuffers) {
