@@ -1,16 +1,20 @@
 // matmul benchmarks per weight type:
 //   decode/<type>/<n_out>x<n_in>   one token (matrix-vector); GB/s of weight bytes streamed from memory
 //                                  (the matrix is cycled through copies totalling > 4x the last-level cache)
-//   decode_l2/<type>/256x4096      one token on a matrix that stays in L2: what the kernel could stream if
-//                                  memory were infinitely fast (must be well above the memory bandwidth)
+//   decode_l2/<type>/<n_out>x4096  one token on a matrix that stays in L2: what the kernel could stream if
+//                                  memory were infinitely fast (must be well above the memory bandwidth). About
+//                                  384 KB whatever the type (rows a multiple of 8): a fixed 256 rows made Q6_K's
+//                                  860 KB, most of a 1 MB L2 for one thread, and F32's 4 MB
 //   prefill/<type>/<n_out>x<n_in>  512 tokens (4096x4096, 4096x14336); GFLOP/s counting 2 * n_in * n_out * n_tok
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <string>
 
 #include "bench_util.h"
 #include "kernels/isa.h"
 #include "kernels/matmul.h"
+#include "tensor/types.h"
 
 namespace prima::kernels::bench {
 namespace {
@@ -52,7 +56,9 @@ const int registered = [] {
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
     }
-    benchmark::RegisterBenchmark(("decode_l2/" + name + "/256x4096").c_str(), bm_decode, t, 256, 4096, 0)
+    const auto l2_rows = std::max<int64_t>(8, static_cast<int64_t>((size_t{384} << 10) / row_size(t, 4096)) / 8 * 8);
+    benchmark::RegisterBenchmark(("decode_l2/" + name + "/" + std::to_string(l2_rows) + "x4096").c_str(), bm_decode, t,
+                                 l2_rows, 4096, 0)
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
     // Llama-3-8B's attention and FFN-down shapes (a long row: fewer tokens per L2-sized tile).
