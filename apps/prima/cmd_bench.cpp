@@ -31,6 +31,7 @@
 #include "model/stats.h"
 #include "core/log.h"
 #include "options.h"
+#include "profiler/estimate.h"
 #include "runtime/local_engine.h"
 
 namespace prima::app {
@@ -126,20 +127,24 @@ CommandMain setup(CLI::App& sub) {
         probe_pool = std::make_unique<kernels::ThreadPool>(nth);
         probe = std::make_unique<kernels::ReadProbe>(*probe_pool, size_t{1} << 30);
         probe->pass();  // the first pass after the first touch runs slow on some hosts
-        // The weights' own pages against the probe's huge pages: 3 pairs of passes, in turns.
+        // The weights' own pages (the file ranges a token reads: every layer's, the output layer's) against the
+        // probe's huge pages: 3 pairs of passes, the probe first in every other pair.
         std::vector<kernels::MemRange> weights;
-        auto add = [&](const kernels::WeightMatrix& w) {
-          weights.push_back({w.data, w.row_bytes * static_cast<size_t>(w.n_out)});
+        const uint8_t* file = model->file().mapping().data();
+        auto add = [&](const std::vector<model::FileRange>& ranges) {
+          for (const model::FileRange& r : ranges) weights.push_back({file + r.offset, r.size});
         };
-        for (int32_t il = 0; il < hp.n_layer; ++il) {
-          const model::LayerWeights& l = model->layer(il);
-          for (const auto* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) add(*w);
-        }
-        add(model->head().output);
+        for (int32_t il = 0; il < hp.n_layer; ++il) add(model->layer(il).ranges);
+        add(model->head().output_ranges);
         for (int k = 0; k < 3; ++k) {
-          const double p0 = k % 2 ? probe->pass() : 0.0;
-          const double m = kernels::read_pass(*probe_pool, weights).gbs;
-          const double p = k % 2 ? p0 : probe->pass();
+          double m, p;
+          if (k % 2) {
+            p = probe->pass();
+            m = kernels::read_pass(*probe_pool, weights).gbs;
+          } else {
+            m = kernels::read_pass(*probe_pool, weights).gbs;
+            p = probe->pass();
+          }
           model_read.push_back(m);
           model_ratio.push_back(m / p);
         }
@@ -202,10 +207,6 @@ CommandMain setup(CLI::App& sub) {
       }
       roof.bw /= static_cast<double>(roof.passes);
     }
-    auto median = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-    };
     kernels::PeakRates peak;
     if (roofline && o->n_prompt > 0) {
       kernels::ThreadPool pool(nth);
@@ -233,8 +234,8 @@ CommandMain setup(CLI::App& sub) {
           j["token_seconds"] = tg_tok_s;
           j["roofline_ts"] = roof.bw / static_cast<double>(bytes_per_token);
           j["roofline_fraction"] = roof.fraction;
-          j["model_read_gbs"] = median(model_read);
-          j["model_read_fraction"] = median(model_ratio);
+          j["model_read_gbs"] = profiler::estimate(model_read).median;
+          j["model_read_fraction"] = profiler::estimate(model_ratio).median;
         }
         if (r.n_prompt > 0 && peak_gops > 0) {
           const double gflops = r.mean() * flops_per_prompt_token(r.n_prompt) * 1e-9;
@@ -263,7 +264,7 @@ CommandMain setup(CLI::App& sub) {
           if (!model_read.empty())
             fmt::print("the weights' own pages read at {:.1f} GB/s, {:.0f} % of a probe pass beside them (median of 3 "
                        "pairs): the part of the limit the page cache's pages allow (docs/benchmarks.md)\n",
-                       median(model_read), 100.0 * median(model_ratio));
+                       profiler::estimate(model_read).median, 100.0 * profiler::estimate(model_ratio).median);
         }
       for (const auto& r : results)
         if (r.n_prompt > 0 && peak_gops > 0) {
