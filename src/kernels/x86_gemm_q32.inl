@@ -137,7 +137,10 @@ struct Q32Kernel {
   // the packed types only bring their 2 .. kPackMinTokens - 1 tokens, one pass.
   static constexpr int C = 8;
   static_assert(kPackMinTokens <= C, "one pass covers every token count the packed kernel leaves");
-  static constexpr int16_t kTileTokens = q32_packed<B> ? kPackTokens : 0;  // packed (Q32Packer::kTokens): the kernel blocks the row
+  static constexpr int16_t kTileTokens = [] {  // packed: the kernel blocks the row (tile_packed)
+    if constexpr (q32_packed<B>) return static_cast<int16_t>(Q32Packer<B>::kTokens);
+    else return int16_t{0};
+  }();
 
   // out[c][r] = Σ_i v_i of rows w[r] (r < 8) and activation rows ag[c] (c < Cc).
   template <int Cc>

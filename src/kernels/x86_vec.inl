@@ -180,14 +180,6 @@ static inline VF vf_exp(VF x) {
   v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, vf_set1(kExpLo), _CMP_LT_OQ), v, _mm512_setzero_ps());
   return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), v, x);
 }
-static inline VF vf_mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
-static inline VF vf_sub(VF a, VF b) { return _mm512_sub_ps(a, b); }
-static inline VF vf_div(VF a, VF b) { return _mm512_div_ps(a, b); }
-static inline VF vf_add(VF a, VF b) { return _mm512_add_ps(a, b); }
-static inline VF vf_max(VF a, VF b) { return _mm512_max_ps(a, b); }
-static inline VF vf_neg(VF a) {
-  return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN)));
-}
 // The 16 double lanes of the softmax sum (lane j: values j, j + 16, ...) += 16 floats.
 struct SumLanes {
   __m512d l[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
@@ -215,12 +207,6 @@ static inline VF vf_exp(VF x) {
   v = _mm256_blendv_ps(v, _mm256_setzero_ps(), _mm256_cmp_ps(x, vf_set1(kExpLo), _CMP_LT_OQ));
   return _mm256_blendv_ps(v, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
-static inline VF vf_mul(VF a, VF b) { return _mm256_mul_ps(a, b); }
-static inline VF vf_sub(VF a, VF b) { return _mm256_sub_ps(a, b); }
-static inline VF vf_div(VF a, VF b) { return _mm256_div_ps(a, b); }
-static inline VF vf_add(VF a, VF b) { return _mm256_add_ps(a, b); }
-static inline VF vf_max(VF a, VF b) { return _mm256_max_ps(a, b); }
-static inline VF vf_neg(VF a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
 struct SumLanes {
   __m256d l[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
   void add16(const float* v) {

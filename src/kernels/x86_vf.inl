@@ -17,6 +17,14 @@ struct BF16W {
 using VF = __m512;
 constexpr int kVF = 16;
 static inline VF vf_fma(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
+static inline VF vf_mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
+static inline VF vf_sub(VF a, VF b) { return _mm512_sub_ps(a, b); }
+static inline VF vf_div(VF a, VF b) { return _mm512_div_ps(a, b); }
+static inline VF vf_add(VF a, VF b) { return _mm512_add_ps(a, b); }
+static inline VF vf_max(VF a, VF b) { return _mm512_max_ps(a, b); }
+static inline VF vf_neg(VF a) {
+  return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN)));
+}
 static inline VF vf_load(F32W, const float* p) { return _mm512_loadu_ps(p); }
 static inline VF vf_load(F16W, const uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
@@ -29,6 +37,12 @@ static inline VF vf_load(BF16W, const uint16_t* p) {
 using VF = __m256;
 constexpr int kVF = 8;
 static inline VF vf_fma(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
+static inline VF vf_mul(VF a, VF b) { return _mm256_mul_ps(a, b); }
+static inline VF vf_sub(VF a, VF b) { return _mm256_sub_ps(a, b); }
+static inline VF vf_div(VF a, VF b) { return _mm256_div_ps(a, b); }
+static inline VF vf_add(VF a, VF b) { return _mm256_add_ps(a, b); }
+static inline VF vf_max(VF a, VF b) { return _mm256_max_ps(a, b); }
+static inline VF vf_neg(VF a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
 static inline VF vf_load(F32W, const float* p) { return _mm256_loadu_ps(p); }
 static inline VF vf_load(F16W, const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));

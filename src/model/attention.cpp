@@ -35,7 +35,6 @@ void attention(kernels::ThreadPool& pool, const HParams& hp, const KvCache& kv, 
   const size_t per_thread = static_cast<size_t>(n_gqa) * (static_cast<size_t>(n_ctx) + static_cast<size_t>(hd));
   if (scratch.size() < per_thread * static_cast<size_t>(nth)) scratch.resize(per_thread * static_cast<size_t>(nth));
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  auto scaled_softmax = [scale](float* s, int32_t n) { kernels::softmax(s, n, scale); };  // scores -> weights
   const bool f16 = kv.config().type == ggml_type::F16;
   const size_t row_stride = static_cast<size_t>(hd);  // elements between cached rows
   const int64_t n_items = int64_t{batch.n_tokens} * hp.n_head_kv;
@@ -64,13 +63,13 @@ void attention(kernels::ThreadPool& pool, const HParams& hp, const KvCache& kv, 
         std::copy(qg, qg + n_q, q16);
         kernels::round_to_f16(q16, static_cast<int64_t>(n_q));
         kernels::dot_f16_rows(static_cast<const fp16_t*>(K), row_stride, n_pos, q16, n_gqa, hd, sc);
-        for (int32_t r = 0; r < n_gqa; ++r) scaled_softmax(sc + static_cast<size_t>(r) * n_pos, n_pos);
+        for (int32_t r = 0; r < n_gqa; ++r) kernels::softmax(sc + static_cast<size_t>(r) * n_pos, n_pos, scale);
         kernels::round_to_f16(sc, int64_t{n_gqa} * n_pos);
         kernels::axpy_f16_rows(static_cast<const fp16_t*>(V), row_stride, n_pos, sc, n_gqa, hd, og);
       } else {
         for (int32_t r = 0; r < n_gqa; ++r) {
           scores_f32(static_cast<const float*>(K), n_pos, hd, qg + static_cast<size_t>(r) * hd, sc);
-          scaled_softmax(sc, n_pos);
+          kernels::softmax(sc, n_pos, scale);
           weighted_sum_f32(static_cast<const float*>(V), n_pos, hd, sc, og + static_cast<size_t>(r) * hd);
         }
       }
