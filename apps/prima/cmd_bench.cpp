@@ -26,6 +26,7 @@
 #include "kernels/bandwidth.h"
 #include "kernels/isa.h"
 #include "kernels/peak.h"
+#include "memory/huge_pages.h"
 #include "tensor/types.h"
 #include "model/model.h"
 #include "model/stats.h"
@@ -122,6 +123,7 @@ CommandMain setup(CLI::App& sub) {
     const bool roofline = !o->no_roofline && o->engine.workers.empty();
     std::vector<std::vector<double>> tg_tok_s, tg_bw;  // per repetition: each token's seconds, the passes around
     std::vector<double> model_read, model_ratio;        // the weights' pages: GB/s, and ÷ the probe pass beside it
+    double model_huge_share = -1;                       // of the mapped file, in huge pages (-1: unknown)
     if (o->n_gen > 0) {
       if (roofline) {
         probe_pool = std::make_unique<kernels::ThreadPool>(nth);
@@ -148,6 +150,9 @@ CommandMain setup(CLI::App& sub) {
           model_read.push_back(m);
           model_ratio.push_back(m / p);
         }
+        // Every weight page is mapped now: how many by huge-page (PMD) entries.
+        if (auto use = memory::huge_page_use(model->file().mapping()); use && use->rss_bytes > 0)
+          model_huge_share = static_cast<double>(use->pmd_bytes) / static_cast<double>(use->rss_bytes);
       }
       Result r{fmt::format("tg{}", o->n_gen), 0, o->n_gen, {}};
       for (int i = 0; i < o->reps; ++i) {
@@ -236,6 +241,7 @@ CommandMain setup(CLI::App& sub) {
           j["roofline_fraction"] = roof.fraction;
           j["model_read_gbs"] = profiler::estimate(model_read).median;
           j["model_read_fraction"] = profiler::estimate(model_ratio).median;
+          if (model_huge_share >= 0) j["model_huge_page_fraction"] = model_huge_share;
         }
         if (r.n_prompt > 0 && peak_gops > 0) {
           const double gflops = r.mean() * flops_per_prompt_token(r.n_prompt) * 1e-9;
@@ -262,8 +268,11 @@ CommandMain setup(CLI::App& sub) {
                      r.test, r.mean(), 100.0 * roof.fraction, limit, format_bytes(bytes_per_token), roof.bw / 1e9,
                      roof.passes, roof.bw_min / 1e9, roof.bw_max / 1e9);
           if (!model_read.empty())
-            fmt::print("the weights' own pages read at {:.1f} GB/s, {:.0f} % of a probe pass beside them (median of 3 "
+            fmt::print("the weights' own pages{} read at {:.1f} GB/s, {:.0f} % of a probe pass beside them (median of 3 "
                        "pairs): the part of the limit the page cache's pages allow (docs/benchmarks.md)\n",
+                       model_huge_share >= 0 ? fmt::format(" ({:.0f} % of them mapped in {} pages)", 100.0 * model_huge_share,
+                                                           format_bytes(memory::huge_page_size()))
+                                             : "",
                        profiler::estimate(model_read).median, 100.0 * profiler::estimate(model_ratio).median);
         }
       for (const auto& r : results)

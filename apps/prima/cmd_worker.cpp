@@ -19,7 +19,7 @@ struct WorkerCli {
   int threads = 0;
   int sessions = 0;
   bool verbose = false;
-  std::string prefetch = "auto", release = "auto";
+  std::string prefetch = "auto", release = "auto", huge_pages = "auto";
   double mem_gib = 0;
 };
 
@@ -38,6 +38,8 @@ CommandMain setup(CLI::App& sub) {
       ->check(CLI::Range(0.0, 1e6));
   sub.add_option("--release", o->release, "drop windows after use: auto, off, always")
       ->check(CLI::IsMember({"auto", "off", "always"}));
+  sub.add_option("--huge-pages", o->huge_pages, "auto (2 MiB pages for the weights, re-reading kept layers cached in small ones) or off")
+      ->check(CLI::IsMember({"auto", "off"}));
   return [o]() {
     if (o->verbose) log::set_level(log::Level::debug);
     std::signal(SIGINT, on_signal);
@@ -51,6 +53,7 @@ CommandMain setup(CLI::App& sub) {
     wo.max_sessions = o->sessions;
     wo.stop = &g_stop;
     wo.memory.prefetch = o->prefetch;
+    wo.memory.huge_pages = o->huge_pages != "off";
     if (o->mem_gib > 0) wo.memory.budget_bytes = static_cast<uint64_t>(o->mem_gib * 1073741824.0);
     wo.memory.release = o->release == "off" ? runtime::ReleaseMode::off
                         : o->release == "always" ? runtime::ReleaseMode::always

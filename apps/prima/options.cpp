@@ -25,6 +25,10 @@ void add_engine_options(CLI::App& sub, EngineCli& o) {
   sub.add_option("--release", o.release,
                  "drop windows after use: auto (only the streamed ones, when the weights do not fit), off, always")
       ->check(CLI::IsMember({"auto", "off", "always"}));
+  sub.add_option("--huge-pages", o.huge_pages,
+                 "auto: map the weights in 2 MiB pages, re-reading kept layers the page cache holds in small ones "
+                 "(once; decode reads them faster), off: leave the pages as they are")
+      ->check(CLI::IsMember({"auto", "off"}));
   auto* g = sub.add_option_group("ring", "spread the layers over several devices running `prima worker`");
   g->add_option("--workers", o.workers, "workers in ring order: host:port,host:port,... (the head comes last)");
   g->add_option("--layer-window", o.layer_window, "layers per cycle of each device, head last: a,b,c (default: even)");
@@ -56,6 +60,7 @@ runtime::MemoryOptions memory_options(const EngineCli& o) {
   m.release = o.release == "off" ? runtime::ReleaseMode::off
               : o.release == "always" ? runtime::ReleaseMode::always
                                       : runtime::ReleaseMode::automatic;
+  m.huge_pages = o.huge_pages != "off";
   return m;
 }
 }  // namespace

@@ -33,6 +33,7 @@ struct EngineCli {
   std::string prefetch = "auto";
   double mem_gib = 0;
   std::string release = "auto";
+  std::string huge_pages = "auto";
   int32_t n_ctx = 0;
   int32_t threads = 0;
   int32_t n_ubatch = 512;

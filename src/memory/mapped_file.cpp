@@ -10,8 +10,41 @@
 #include <utility>
 
 #include "core/error.h"
+#include "memory/huge_pages.h"
 
 namespace prima::memory {
+namespace {
+
+// Maps the file at an address that is a multiple of the huge page size (when the file spans one), so that file
+// offset and address agree modulo a huge page: the condition for the kernel to map a 2 MiB page-cache folio with
+// one PMD entry (huge_pages.h). Reserves the size plus one huge page, maps the file over it at the first
+// boundary and returns the slack.
+const uint8_t* map_aligned(int fd, uint64_t size, const std::string& path) {
+  const auto n = static_cast<size_t>(size);
+  const uint64_t h = huge_page_size();
+  if (size < h) {
+    void* p = ::mmap(nullptr, n, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) fail("{}: cannot mmap {} bytes: {}", path, size, std::strerror(errno));
+    return static_cast<const uint8_t*>(p);
+  }
+  const size_t reserved = n + static_cast<size_t>(h);
+  void* r = ::mmap(nullptr, reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r == MAP_FAILED) fail("{}: cannot reserve {} bytes of address space: {}", path, reserved, std::strerror(errno));
+  const auto lo = reinterpret_cast<uintptr_t>(r);
+  const uintptr_t at = (lo + h - 1) & ~static_cast<uintptr_t>(h - 1);
+  void* p = ::mmap(reinterpret_cast<void*>(at), n, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+  if (p == MAP_FAILED) {
+    const int e = errno;
+    ::munmap(r, reserved);
+    fail("{}: cannot mmap {} bytes: {}", path, size, std::strerror(e));
+  }
+  const uintptr_t end = at + (n + page_size() - 1) / page_size() * page_size();
+  if (at > lo) ::munmap(r, at - lo);
+  if (lo + reserved > end) ::munmap(reinterpret_cast<void*>(end), lo + reserved - end);
+  return static_cast<const uint8_t*>(p);
+}
+
+}  // namespace
 
 MappedFile MappedFile::open(const std::string& path) {
   MappedFile m;
@@ -22,11 +55,7 @@ MappedFile MappedFile::open(const std::string& path) {
   if (::fstat(m.fd_, &st) != 0) fail("{}: cannot stat: {}", path, std::strerror(errno));
   if (!S_ISREG(st.st_mode)) fail("{}: not a regular file", path);
   m.size_ = static_cast<uint64_t>(st.st_size);
-  if (m.size_ > 0) {
-    void* p = ::mmap(nullptr, static_cast<size_t>(m.size_), PROT_READ, MAP_SHARED, m.fd_, 0);
-    if (p == MAP_FAILED) fail("{}: cannot mmap {} bytes: {}", path, m.size_, std::strerror(errno));
-    m.data_ = static_cast<const uint8_t*>(p);
-  }
+  if (m.size_ > 0) m.data_ = map_aligned(m.fd_, m.size_, path);
   return m;
 }
 

@@ -21,7 +21,8 @@ namespace prima::memory {
 
 class MappedFile {
  public:
-  // Maps `path` read-only (MAP_SHARED). Throws prima::Error naming the file on failure.
+  // Maps `path` read-only (MAP_SHARED), at an address aligned to the huge page size when the file spans one
+  // (huge_pages.h). Throws prima::Error naming the file on failure.
   static MappedFile open(const std::string& path);
   // Maps `path` the same way, then keeps only `owned` accessible (see map_only). Throws prima::Error.
   static MappedFile open(const std::string& path, const ByteRanges& owned);

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "memory/advise.h"
 #include "memory/budget.h"
+#include "memory/huge_pages.h"
 #include "memory/residency.h"
 
 namespace prima::runtime {
@@ -62,6 +63,9 @@ WindowMemory::WindowMemory(const model::Model& model, const std::vector<std::vec
     if (Status s = memory::map_only(mapping, owned_); !s) log::warn("could not map only this device's weights: {}", s.message());
   }
   if (mapping.is_open()) (void)memory::advise_access(mapping, owned_, memory::Access::sequential);
+  if (mapping.is_open() && opt.huge_pages) {
+    if (Status s = memory::advise_huge_pages(mapping, owned_); !s) log::warn("{}", s.message());
+  }
 
   // The memory this device may fill with weights.
   memory::BudgetOptions bo;
@@ -112,6 +116,12 @@ WindowMemory::WindowMemory(const model::Model& model, const std::vector<std::vec
     fail("--prefetch '{}' is not one of off, on (willneed), touch, auto", opt.prefetch);
   }
   stats_.prefetch_mode = std::string(memory::to_string(mode_));
+  if (mapping.is_open() && opt.huge_pages) {
+    memory::ByteRanges kept_ranges = to_ranges(head.dense).clamp(file_size);
+    for (size_t i = 0; i < pieces_.size(); ++i)
+      if (!plan_.release_window[i]) kept_ranges.add(pieces_[i]);
+    recache(kept_ranges);
+  }
   if (mode_ != memory::PrefetchMode::off || plan_.release)
     prefetcher_ = std::make_unique<memory::Prefetcher>(mapping);
 
@@ -123,6 +133,26 @@ WindowMemory::WindowMemory(const model::Model& model, const std::vector<std::vec
                             stats_.prefetch_mode,
                             plan_.pair_fits ? "" : " (a layer and the next do not fit together)");
   log::info("memory: {}", stats_.plan);
+}
+
+void WindowMemory::recache(const memory::ByteRanges& kept) {
+  const Stopwatch sw;
+  auto rep = memory::recache_in_huge_pages(model_.file().mapping(), kept);
+  if (!rep) {
+    log::warn("huge pages: {}", rep.status().message());
+    return;
+  }
+  stats_.recached_bytes = rep->dropped_bytes;
+  if (rep->dropped_bytes > 0) {
+    log::info("memory: the page cache held the kept weights in small pages ({} of {} probed {} spans); dropped {} "
+              "to read them back in huge pages on first use ({:.0f} ms)",
+              rep->small, rep->probed, format_bytes(memory::huge_page_size()), format_bytes(rep->dropped_bytes),
+              sw.elapsed_ns() * 1e-6);
+  } else if (rep->trial) {
+    log::info("memory: the page cache holds the kept weights in small pages ({} of {} probed spans), and a span read "
+              "again stayed small (no large folios on this file system or kernel): left as they are",
+              rep->small, rep->probed);
+  }
 }
 
 WindowMemory::~WindowMemory() {

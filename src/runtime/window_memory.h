@@ -37,6 +37,9 @@ struct MemoryOptions {
   std::optional<uint64_t> budget_bytes;  // --mem: memory this device may use; default: measured
   ReleaseMode release = ReleaseMode::automatic;
   bool map_only = true;                  // make the pages the device does not own inaccessible
+  // --huge-pages auto: advise huge pages, and read the kept layers again when the page cache holds them in small
+  // ones (memory/huge_pages.h); off: neither.
+  bool huge_pages = true;
 };
 
 // The head's own tensors besides its windows: the output layer, read whole every token, and the token
@@ -55,6 +58,7 @@ struct WindowMemoryStats {
   uint64_t assigned_bytes = 0;   // of all its windows
   uint64_t streamed_bytes = 0;   // read from disk every token by plan
   std::string prefetch_mode;
+  uint64_t recached_bytes = 0;   // kept weights dropped at start to be read back in huge pages
   std::string plan;              // one line: kept / streamed layers
 };
 
@@ -89,6 +93,8 @@ class WindowMemory {
   // Reads ahead the streamed layers from piece `from` on (cyclically), as many as the room next to the kept ones
   // allows (at least one); nothing when they are all kept.
   void prefetch_from(size_t from);
+  // Drops the kept ranges when the page cache holds them in small pages and a trial shows they come back huge.
+  void recache(const memory::ByteRanges& kept);
 
   const model::Model& model_;
   std::vector<memory::ByteRanges> pieces_;  // one per layer of every window, in cycle order

@@ -57,6 +57,8 @@ TEST(BenchCli, JsonHoldsEveryTokenToTheReadPassesAroundIt) {
   EXPECT_GT(tg["model_read_gbs"].get<double>(), 0.0) << tg.dump();
   EXPECT_GT(tg["model_read_fraction"].get<double>(), 0.0) << tg.dump();
   EXPECT_TRUE(std::isfinite(tg["model_read_fraction"].get<double>())) << tg.dump();
+  // The share of the mapped file in huge pages: this model (1 MB) is smaller than one.
+  EXPECT_EQ(tg["model_huge_page_fraction"].get<double>(), 0.0) << tg.dump();
   EXPECT_NEAR(tg["read_bandwidth_gbs"].get<double>(), gbs_sum / passes, 1e-9 * gbs_sum);
 }
 

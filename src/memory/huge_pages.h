@@ -1,0 +1,68 @@
+// Weights in 2 MiB pages (docs/memory.md, "Huge pages").
+//
+// Decode streams every weight once per token, so how fast the page cache's pages read is the bandwidth the
+// kernels get. Measured on this host (Zen 4, Linux 6.18, ext4), reading a model file's mapping with 2 threads
+// against anonymous 2 MiB pages in the same process (median of 15 passes in turns): the file held in 2 MiB
+// page-cache folios, which the kernel then maps with one PMD entry each, 1.007x; the same file held in 4 KiB
+// folios, 0.84x. Decode of Qwen2.5-7B Q4_K_M read 86 % of the bandwidth limit from 4 KiB folios and 87-91 %
+// from 2 MiB ones (docs/benchmarks.md).
+//
+// What the page cache holds is decided when the pages are read: a fault in a mapping advised MADV_HUGEPAGE
+// reads a 2 MiB folio on file systems with large folios (ext4 since 6.16, XFS), but a file written or copied
+// recently (a download, `cp`, `prima synth`) stays cached in the small folios its writes made, and
+// MADV_COLLAPSE of a read-only file needs CONFIG_READ_ONLY_THP_FOR_FS (EINVAL here). So the only way to
+// 2 MiB pages is to drop such pages and read them again — worth one disk read for weights a device keeps for
+// good, and only where a trial shows the kernel then does make 2 MiB pages.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "core/error.h"
+#include "memory/mapped_file.h"
+#include "memory/ranges.h"
+
+namespace prima::memory {
+
+// The size of a page-table-level-2 (PMD) page: /sys/kernel/mm/transparent_hugepage/hpage_pmd_size, else 2 MiB
+// (x86-64 and arm64 with 4 KiB pages; 32 MiB with 16 KiB pages).
+uint64_t huge_page_size();
+
+// Asks the kernel to back `ranges` of the mapping with huge pages where it can (MADV_HUGEPAGE): faults then read
+// PMD-sized folios. Like advise_access, the advice belongs to the mapping: map_only() resets it. A kernel
+// without transparent huge pages (EINVAL) is not an error: the advice is then a no-op.
+Status advise_huge_pages(const MappedFile& file, const ByteRanges& ranges);
+
+struct HugePageUse {
+  uint64_t rss_bytes = 0;  // mapped and present
+  uint64_t pmd_bytes = 0;  // of which mapped by PMD entries (FilePmdMapped)
+};
+
+// Sums Rss and FilePmdMapped over the mappings of `smaps` (the text of /proc/PID/smaps) that intersect
+// [lo, hi). The text is untrusted: lines that do not parse are skipped.
+HugePageUse parse_smaps(std::string_view smaps, uint64_t lo, uint64_t hi);
+
+// This process's use of `file`'s mapping, from /proc/self/smaps; nullopt when that cannot be read.
+std::optional<HugePageUse> huge_page_use(const MappedFile& file);
+
+// Whether the huge page of the file at `offset` (a multiple of huge_page_size(), the page inside the file) is
+// held by one PMD-sized folio: maps it alone, touches it and asks smaps. The touch reads it from disk when it is
+// not cached (as a huge page, where the kernel can).
+Result<bool> span_in_huge_page(const MappedFile& file, uint64_t offset);
+
+struct RecacheReport {
+  int probed = 0;              // huge-page spans of `kept` found cached and probed
+  int small = 0;               // of which held in small folios
+  bool trial = false;          // a trial drop and re-read was made
+  bool trial_huge = false;     // and the span came back in a huge page
+  uint64_t dropped_bytes = 0;  // bytes of `kept` dropped from the page cache, to be read again on first use
+};
+
+// Where the page cache holds the huge-page spans of `kept` (ranges a device keeps in memory) mostly in small
+// folios, drops one span and reads it again; if that comes back as a huge page, drops all of `kept` so that its
+// first use reads it back in huge pages (advise_huge_pages must be in force). Probes at most `max_probes` spans,
+// spread over `kept`. Pages another process maps, or dirty ones, stay as they are.
+Result<RecacheReport> recache_in_huge_pages(const MappedFile& file, const ByteRanges& kept, int max_probes = 16);
+
+}  // namespace prima::memory

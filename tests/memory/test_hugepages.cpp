@@ -1,0 +1,181 @@
+// Huge pages for the weights (memory/huge_pages.h): the smaps parser, the aligned mapping, and re-reading a file
+// the page cache holds in small folios, on a real temporary file (only this file's cache is ever dropped).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "memory/advise.h"
+#include "memory/huge_pages.h"
+#include "memory/mapped_file.h"
+#include "memory/residency.h"
+#include "temp_file.h"
+
+namespace prima::memory {
+namespace {
+
+constexpr uint64_t KiB = 1024, MiB = 1 << 20;
+
+TEST(HugePages, ParseSmapsSumsTheMappingsThatIntersectTheRange) {
+  const std::string smaps =
+      "7f0000000000-7f0000200000 r--s 00000000 fe:01 12 /models/m.gguf\n"  // before the range
+      "Rss:                2048 kB\n"
+      "FilePmdMapped:      2048 kB\n"
+      "7f0000200000-7f0000a00000 r--s 00200000 fe:01 12 /models/m.gguf\n"  // inside
+      "Size:               8192 kB\n"
+      "Rss:                6144 kB\n"
+      "FilePmdMapped:      4096 kB\n"
+      "VmFlags: rd sh mr mw me ms hg\n"
+      "7f0000a00000-7f0000c00000 ---p 00000000 00:00 0 \n"  // straddles the end
+      "Rss:                   4 kB\n"
+      "FilePmdMapped:         0 kB\n"
+      "7f0000c00000-7f0001000000 r--s 00c00000 fe:01 12 /models/m.gguf\n"  // after
+      "Rss:                4096 kB\n"
+      "FilePmdMapped:      4096 kB\n";
+  const HugePageUse u = parse_smaps(smaps, 0x7f0000200000, 0x7f0000b00000);
+  EXPECT_EQ(u.rss_bytes, (6144 + 4) * KiB);
+  EXPECT_EQ(u.pmd_bytes, 4096 * KiB);
+  EXPECT_EQ(parse_smaps(smaps, 0x7e0000000000, 0x7e0000001000).rss_bytes, 0u);
+}
+
+TEST(HugePages, ParseSmapsSkipsWhatDoesNotParse) {
+  const std::string smaps =
+      "zz-7f0000200000 r--s 00000000 fe:01 12 /m\n"  // bad start: the lines after belong to no mapping
+      "Rss:                2048 kB\n"
+      "7f0000200000-7f0000400000 r--s 00000000 fe:01 12 /m\n"
+      "Rss:                 -12 kB\n"
+      "FilePmdMapped:   99999999999999999999999 kB\n"
+      "Rss 8 kB\n"                    // no colon
+      "FilePmdMapped:      2048 kB\n"
+      "7f0000400000-7f0000300000 r--s 00000000 fe:01 12 /m\n"  // end before start
+      "Rss:                4096 kB\n"
+      "\n\n:::\n-\n";
+  const HugePageUse u = parse_smaps(smaps, 0, ~uint64_t{0});
+  EXPECT_EQ(u.rss_bytes, 0u);
+  EXPECT_EQ(u.pmd_bytes, 2048 * KiB);
+}
+
+TEST(HugePages, TheSizeIsAPowerOfTwoOfPages) {
+  const uint64_t h = huge_page_size();
+  EXPECT_GE(h, page_size());
+  EXPECT_EQ(h & (h - 1), 0u);
+}
+
+// A file written 4 KiB at a time: the page cache keeps it in the 4 KiB folios those writes made (as after a
+// download or `cp`), clean (synced).
+class SmallPageFile {
+ public:
+  SmallPageFile(uint64_t bytes, const std::string& dir) {
+    std::string tmpl = dir + "/prima-hugetest-XXXXXX";
+    const int fd = ::mkstemp(tmpl.data());
+    if (fd < 0) throw std::runtime_error("mkstemp failed in " + dir);
+    path_ = tmpl;
+    std::vector<uint64_t> page(4 * KiB / 8);
+    for (uint64_t off = 0; off < bytes; off += 4 * KiB) {
+      for (size_t i = 0; i < page.size(); ++i) page[i] = testing::pattern_at(off + 8 * i);
+      if (::pwrite(fd, page.data(), 4 * KiB, static_cast<off_t>(off)) != static_cast<ssize_t>(4 * KiB)) {
+        ::close(fd);
+        throw std::runtime_error("cannot write " + path_);
+      }
+    }
+    ::fdatasync(fd);
+    ::close(fd);
+  }
+  ~SmallPageFile() { ::unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class HugePageCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::disk_temp_dir();
+    if (dir_.empty()) GTEST_SKIP() << "no disk-backed directory for page-cache tests";
+    h_ = huge_page_size();
+  }
+  bool intact(const MappedFile& m) const {
+    for (uint64_t off = 0; off + 8 <= m.size(); off += 4 * KiB + 8) {
+      uint64_t v;
+      std::memcpy(&v, m.data() + off, 8);
+      if (v != testing::pattern_at(off)) return false;
+    }
+    return true;
+  }
+  std::string dir_;
+  uint64_t h_ = 0;
+};
+
+TEST_F(HugePageCache, TheMappingIsAlignedToTheHugePage) {
+  const testing::TempFile big(3 * h_ + 100, dir_), small(100, dir_);
+  const MappedFile a = MappedFile::open(big.path()), b = MappedFile::open(small.path());
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.data()) % h_, 0u);
+  EXPECT_TRUE(intact(a));
+  EXPECT_EQ(b.size(), 100u);
+  uint64_t v;
+  std::memcpy(&v, b.data(), 8);
+  EXPECT_EQ(v, testing::pattern_at(0));
+}
+
+TEST_F(HugePageCache, ProbesOnlyWhatIsCached) {
+  const testing::TempFile f(4 * h_, dir_);  // cold
+  const MappedFile m = MappedFile::open(f.path());
+  if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
+  auto rep = recache_in_huge_pages(m, ByteRanges::whole(m.size()));
+  ASSERT_TRUE(rep) << rep.status().message();
+  EXPECT_EQ(rep->probed, 0);
+  EXPECT_FALSE(rep->trial);
+  EXPECT_EQ(rep->dropped_bytes, 0u);
+  EXPECT_EQ(residency(m, ByteRanges::whole(m.size())).resident_bytes, 0u) << "probing must not read the file";
+  EXPECT_FALSE(span_in_huge_page(m, 1)) << "an unaligned offset is refused";
+  EXPECT_FALSE(span_in_huge_page(m, 4 * h_)) << "a span past the end is refused";
+}
+
+TEST_F(HugePageCache, SmallPagesAreReadBackHugeOnceAndOnlyOnce) {
+  const SmallPageFile f(4 * h_ + 12 * KiB, dir_);
+  const MappedFile m = MappedFile::open(f.path());
+  if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
+  const ByteRanges all = ByteRanges::whole(m.size());
+  ASSERT_TRUE(advise_huge_pages(m, all));
+  auto before = span_in_huge_page(m, h_);
+  ASSERT_TRUE(before) << before.status().message();
+  EXPECT_FALSE(*before) << "4 KiB writes should leave 4 KiB folios in the page cache";
+
+  auto rep = recache_in_huge_pages(m, all);
+  ASSERT_TRUE(rep) << rep.status().message();
+  EXPECT_EQ(rep->probed, 4);  // the 4 whole huge pages of the file
+  EXPECT_EQ(rep->small, 4);
+  EXPECT_TRUE(rep->trial);
+  if (!rep->trial_huge) {
+    EXPECT_EQ(rep->dropped_bytes, 0u) << "nothing is dropped when the trial stays small";
+    GTEST_SKIP() << "this kernel or file system reads no large folios: nothing more to check";
+  }
+  EXPECT_EQ(rep->dropped_bytes, all.bytes());
+  EXPECT_LT(residency(m, all).resident_bytes, all.bytes()) << "the kept range should have been dropped";
+
+  ASSERT_TRUE(page_in(m, all).completed);  // first use: read back, now in huge pages
+  EXPECT_TRUE(intact(m));
+  const auto use = huge_page_use(m);
+  ASSERT_TRUE(use.has_value());
+  EXPECT_GE(use->pmd_bytes, 3 * h_) << "rss " << use->rss_bytes;
+  for (uint64_t off = 0; off + h_ <= m.size(); off += h_) {
+    auto huge = span_in_huge_page(m, off);
+    ASSERT_TRUE(huge) << huge.status().message();
+    EXPECT_TRUE(*huge) << "span at " << off;
+  }
+
+  // Now huge: a second start probes, finds nothing to do, and reads nothing again.
+  auto again = recache_in_huge_pages(m, all);
+  ASSERT_TRUE(again) << again.status().message();
+  EXPECT_EQ(again->probed, 4);
+  EXPECT_EQ(again->small, 0);
+  EXPECT_FALSE(again->trial);
+  EXPECT_EQ(again->dropped_bytes, 0u);
+}
+
+}  // namespace
+}  // namespace prima::memory
