@@ -1,5 +1,7 @@
 #include "memory/huge_pages.h"
 
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -45,22 +47,52 @@ std::optional<std::pair<uint64_t, uint64_t>> vma_bounds(std::string_view line) {
 
 std::optional<std::string> read_smaps() { return read_text("/proc/self/smaps", size_t{64} << 20); }
 
-// A reservation of 2 * h bytes and the h-aligned address inside it.
-struct AlignedSlot {
-  void* base = MAP_FAILED;
-  size_t bytes = 0;
-  uint8_t* at = nullptr;
-  explicit AlignedSlot(uint64_t h) : bytes(static_cast<size_t>(2 * h)) {
-    base = ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base != MAP_FAILED)
-      at = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(base) + h - 1) & ~static_cast<uintptr_t>(h - 1));
-  }
-  ~AlignedSlot() {
-    if (base != MAP_FAILED) ::munmap(base, bytes);
-  }
-  AlignedSlot(const AlignedSlot&) = delete;
-  AlignedSlot& operator=(const AlignedSlot&) = delete;
+// The PAGEMAP_SCAN ioctl of /proc/PID/pagemap (Linux 6.7, include/uapi/linux/fs.h; Debian 12's headers predate
+// it): the address ranges of a walk whose pages have all of `category_mask`.
+struct PmScanArg {
+  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages, category_inverted, category_mask,
+      category_anyof_mask, return_mask;
 };
+struct PageRegion {
+  uint64_t start, end, categories;
+};
+constexpr unsigned long kPagemapScan = _IOWR('f', 16, PmScanArg);
+constexpr uint64_t kPageIsHuge = 1u << 6;  // THP or hugetlb: mapped by a PMD (or larger) entry
+
+// The file ranges in [lo, hi) this process maps with huge-page entries, in order; nullopt when the kernel has no
+// PAGEMAP_SCAN.
+std::optional<std::vector<ByteRange>> huge_regions(const MappedFile& file, uint64_t lo, uint64_t hi) {
+  const int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const auto base = reinterpret_cast<uintptr_t>(file.data());
+  std::vector<ByteRange> out;
+  std::vector<PageRegion> vec(256);
+  for (uint64_t at = lo; at < hi;) {
+    PmScanArg a{};
+    a.size = sizeof a;
+    a.start = base + at;
+    a.end = base + hi;
+    a.vec = reinterpret_cast<uintptr_t>(vec.data());
+    a.vec_len = vec.size();
+    a.category_mask = kPageIsHuge;
+    a.return_mask = kPageIsHuge;
+    const long n = ::ioctl(fd, kPagemapScan, &a);
+    if (n < 0) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    for (long k = 0; k < n; ++k) {
+      const uint64_t b = vec[static_cast<size_t>(k)].start - base, e = vec[static_cast<size_t>(k)].end - base;
+      if (!out.empty() && out.back().end == b) out.back().end = e;
+      else out.push_back({b, e});
+    }
+    // The walk stops early only when the vector is full.
+    if (a.walk_end <= a.start || a.walk_end >= base + hi) break;
+    at = a.walk_end - base;
+  }
+  ::close(fd);
+  return out;
+}
 
 }  // namespace
 
@@ -114,24 +146,18 @@ std::optional<HugePageUse> huge_page_use(const MappedFile& file) {
   return parse_smaps(*text, lo, lo + file.size());
 }
 
-Result<bool> span_in_huge_page(const MappedFile& file, uint64_t offset) {
-  const uint64_t h = huge_page_size();
-  if (file.fd() < 0 || offset % h != 0 || offset + h > file.size())
-    return Status::error(Status::Code::invalid, "{}: no huge page of the file at {:#x}", file.path(), offset);
-  const AlignedSlot slot(h);
-  if (slot.base == MAP_FAILED)
-    return Status::error(Status::Code::io, "cannot reserve {} bytes: {}", slot.bytes, std::strerror(errno));
-  void* p = ::mmap(slot.at, static_cast<size_t>(h), PROT_READ, MAP_SHARED | MAP_FIXED, file.fd(),
-                   static_cast<off_t>(offset));
-  if (p == MAP_FAILED)
-    return Status::error(Status::Code::io, "{}: cannot map [{:#x}, +{:#x}): {}", file.path(), offset, h,
-                         std::strerror(errno));
-  (void)::madvise(p, static_cast<size_t>(h), MADV_HUGEPAGE);
-  (void)*static_cast<const volatile uint8_t*>(p);  // one fault maps the whole folio when it is PMD-sized
-  const auto text = read_smaps();
-  if (!text) return Status::error(Status::Code::io, "cannot read /proc/self/smaps");
-  const auto lo = reinterpret_cast<uintptr_t>(p);
-  return parse_smaps(*text, lo, lo + h).pmd_bytes >= h;  // the slot unmaps it
+std::optional<uint64_t> huge_mapped_bytes(const MappedFile& file, const ByteRanges& ranges) {
+  const ByteRanges r = ranges.clamp(file.size());
+  if (file.data() == nullptr || r.empty()) return 0;
+  const auto regions = huge_regions(file, r.ranges().front().begin, r.ranges().back().end);
+  if (!regions) return std::nullopt;
+  uint64_t n = 0;
+  for (const ByteRange& g : *regions)
+    for (const ByteRange& x : r) {
+      const uint64_t b = std::max(g.begin, x.begin), e = std::min(g.end, x.end);
+      if (b < e) n += e - b;
+    }
+  return n;
 }
 
 Result<RecacheReport> recache_in_huge_pages(const MappedFile& file, const ByteRanges& kept, int max_probes) {
@@ -145,33 +171,63 @@ Result<RecacheReport> recache_in_huge_pages(const MappedFile& file, const ByteRa
     for (uint64_t o = first; o + h <= last && o + h <= file.size(); o += h) spans.push_back(o);
   }
   if (spans.empty()) return rep;
-  // Probe spans spread evenly; a span not cached now will be read in a huge page on its first fault anyway
-  // (probing it would read it from disk for nothing).
-  const size_t n_probe = std::min(spans.size(), static_cast<size_t>(max_probes));
-  std::vector<uint64_t> small;
-  for (size_t k = 0; k < n_probe; ++k) {
-    const uint64_t off = spans[(2 * k + 1) * spans.size() / (2 * n_probe)];
-    ByteRanges one;
-    one.add(off, h);
-    const Residency res = residency(file, one);
-    if (!res.exact || res.resident_bytes < h) continue;
-    auto huge = span_in_huge_page(file, off);
-    if (!huge) return huge.status();
-    ++rep.probed;
-    if (!*huge) small.push_back(off);
+  // The cached spans of `offs` (in order) that the page cache holds in small folios: a touch of each maps it
+  // whole when its folio is a huge page, then one scan of the page tables tells which are. A span not cached is
+  // left alone: its first fault reads it in a huge page anyway, and probing it would read it for nothing.
+  auto small_of = [&](const std::vector<uint64_t>& offs) -> std::optional<std::vector<uint64_t>> {
+    std::vector<uint64_t> cached;
+    for (uint64_t off : offs) {
+      ByteRanges one;
+      one.add(off, h);
+      const Residency res = residency(file, one);
+      if (!res.exact || res.resident_bytes < h) continue;
+      (void)*static_cast<const volatile uint8_t*>(file.data() + off);
+      cached.push_back(off);
+    }
+    rep.probed += static_cast<int>(cached.size());
+    if (cached.empty()) return cached;
+    const auto huge = huge_regions(file, cached.front(), cached.back() + h);
+    if (!huge) return std::nullopt;
+    std::vector<uint64_t> small;
+    size_t g = 0;
+    for (uint64_t off : cached) {
+      while (g < huge->size() && (*huge)[g].end <= off) ++g;
+      if (g == huge->size() || (*huge)[g].begin > off || (*huge)[g].end < off + h) small.push_back(off);
+    }
+    return small;
+  };
+  // A sample spread evenly: nothing small in it, nothing to do (the common case, every start after the first).
+  const size_t n_sample = std::min(spans.size(), static_cast<size_t>(max_probes));
+  std::vector<uint64_t> sample;
+  for (size_t k = 0; k < n_sample; ++k) sample.push_back(spans[(2 * k + 1) * spans.size() / (2 * n_sample)]);
+  auto small = small_of(sample);
+  if (!small) {
+    rep.supported = false;
+    return rep;
   }
-  rep.small = static_cast<int>(small.size());
-  if (small.empty() || 2 * small.size() < static_cast<size_t>(rep.probed)) return rep;
+  rep.small = static_cast<int>(small->size());
+  // A few small spans are not worth a disk read (4 % of them cost well under 1 % of decode speed); they are what
+  // a re-read leaves when free memory has no 2 MiB blocks, so acting on them would re-read them every start.
+  if (small->empty() || 8 * rep.small < rep.probed) return rep;
   // The trial: does this kernel and file system read a dropped span back as a huge page?
+  const uint64_t t = small->front();
   ByteRanges trial;
-  trial.add(small.front(), h);
+  trial.add(t, h);
   if (auto r = release_ranges(file, trial); !r) return r.status();
   rep.trial = true;
-  auto huge = span_in_huge_page(file, small.front());
-  if (!huge) return huge.status();
-  rep.trial_huge = *huge;
+  (void)*static_cast<const volatile uint8_t*>(file.data() + t);
+  const auto back = huge_mapped_bytes(file, trial);
+  rep.trial_huge = back && *back == h;
   if (!rep.trial_huge) return rep;
-  auto dropped = release_ranges(file, kept);
+  // Every span then, and drop exactly the small ones (a file can be part huge, part small: partly evicted and
+  // read again, or partly read before it was copied).
+  rep.probed = 0;
+  small = small_of(spans);
+  if (!small) return rep;
+  rep.small = static_cast<int>(small->size());
+  ByteRanges drop;
+  for (uint64_t off : *small) drop.add(off, h);
+  auto dropped = release_ranges(file, drop);
   if (!dropped) return dropped.status();
   rep.dropped_bytes = dropped->bytes;
   return rep;
