@@ -160,6 +160,38 @@ std::optional<uint64_t> huge_mapped_bytes(const MappedFile& file, const ByteRang
   return n;
 }
 
+uint64_t parse_buddyinfo(std::string_view text, uint64_t block_bytes) {
+  // "Node 0, zone   Normal   4374   5753 ...": free blocks of 1, 2, 4, ... pages.
+  const uint64_t page = page_size();
+  uint64_t total = 0;
+  for (std::string_view line : split(text, '\n')) {
+    const auto w = words(line);
+    if (w.size() < 5 || w[0] != "Node" || w[2] != "zone") continue;
+    uint64_t sum = 0;
+    bool ok = true;
+    for (size_t k = 4; k < w.size() && ok; ++k) {
+      const size_t order = k - 4;
+      const auto n = parse_u64(w[k]);
+      if (!n || order > 40) {
+        ok = false;
+        break;
+      }
+      const uint64_t block = page << order;
+      if (block < block_bytes) continue;
+      if (*n > UINT64_MAX / block || sum > UINT64_MAX - *n * block) ok = false;
+      else sum += *n * block;
+    }
+    if (ok && sum <= UINT64_MAX - total) total += sum;
+  }
+  return total;
+}
+
+std::optional<uint64_t> free_bytes_in_blocks_of(uint64_t block_bytes) {
+  const auto text = read_text("/proc/buddyinfo");
+  if (!text) return std::nullopt;
+  return parse_buddyinfo(*text, block_bytes);
+}
+
 Result<RecacheReport> recache_in_huge_pages(const MappedFile& file, const ByteRanges& kept, int max_probes) {
   RecacheReport rep;
   if (file.data() == nullptr || max_probes <= 0) return rep;
@@ -225,8 +257,11 @@ Result<RecacheReport> recache_in_huge_pages(const MappedFile& file, const ByteRa
   small = small_of(spans);
   if (!small) return rep;
   rep.small = static_cast<int>(small->size());
+  size_t n_drop = small->size();
+  if (const auto room = free_bytes_in_blocks_of(h); room && *room / h < n_drop) n_drop = static_cast<size_t>(*room / h);
+  rep.deferred = static_cast<int>(small->size() - n_drop);
   ByteRanges drop;
-  for (uint64_t off : *small) drop.add(off, h);
+  for (size_t k = 0; k < n_drop; ++k) drop.add((*small)[k], h);
   auto dropped = release_ranges(file, drop);
   if (!dropped) return dropped.status();
   rep.dropped_bytes = dropped->bytes;

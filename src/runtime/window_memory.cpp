@@ -145,13 +145,17 @@ void WindowMemory::recache(const memory::ByteRanges& kept) {
   stats_.recached_bytes = rep->dropped_bytes;
   if (!rep->supported) log::debug("memory: no PAGEMAP_SCAN in this kernel: the page cache's page sizes are left as they are");
   if (rep->dropped_bytes > 0) {
-    log::info("memory: the page cache held {} of {} cached {} spans of the kept weights in small pages; dropped them "
-              "({}) to read them back in huge pages on first use ({:.0f} ms)",
+    log::info("memory: the page cache held {} of {} cached {} spans of the kept weights in small pages; dropped {} to "
+              "read them back in huge pages on first use ({:.0f} ms)",
               rep->small, rep->probed, format_bytes(memory::huge_page_size()), format_bytes(rep->dropped_bytes),
               sw.elapsed_ns() * 1e-6);
-  } else if (rep->trial) {
+  }
+  if (rep->deferred > 0) {
+    log::info("memory: {} small spans of the kept weights left for a later start: free memory has no huge pages for "
+              "them now", rep->deferred);
+  } else if (rep->trial && !rep->trial_huge) {
     log::info("memory: the page cache holds kept weights in small pages, and a span read again stayed small (no large "
-              "folios on this file system or kernel): left as they are");
+              "folios on this file system or kernel, or no free huge pages): left as they are");
   }
 }
 

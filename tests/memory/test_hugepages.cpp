@@ -58,6 +58,23 @@ TEST(HugePages, ParseSmapsSkipsWhatDoesNotParse) {
   EXPECT_EQ(u.pmd_bytes, 2048 * KiB);
 }
 
+TEST(HugePages, BuddyinfoCountsTheFreeBlocksOfAtLeastTheSize) {
+  const std::string text =
+      "Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3 \n"
+      "Node 0, zone    DMA32      4      4      3      4      7      7      6      5      6      4    748 \n"
+      "Node 0, zone   Normal   4374   5753   2868   1448    965    812    423    313    125    116   1298 \n"
+      "Node 1, zone   Normal   1 2 x 4\n"        // garbage: skipped
+      "Node 1, zone   Normal   99999999999999999999 1\n"
+      "garbage\n";
+  const uint64_t p = page_size();
+  // Blocks of 512 pages and more: orders 9 and 10.
+  EXPECT_EQ(parse_buddyinfo(text, 512 * p), ((1 + 4 + 116) * 512 + (3 + 748 + 1298) * 1024) * p);
+  EXPECT_EQ(parse_buddyinfo(text, 1024 * p), (3 + 748 + 1298) * 1024 * p);
+  EXPECT_EQ(parse_buddyinfo(text, 2048 * p), 0u);
+  EXPECT_EQ(parse_buddyinfo("", 512 * p), 0u);
+  EXPECT_TRUE(free_bytes_in_blocks_of(huge_page_size()).has_value());
+}
+
 TEST(HugePages, TheSizeIsAPowerOfTwoOfPages) {
   const uint64_t h = huge_page_size();
   EXPECT_GE(h, page_size());
@@ -156,6 +173,7 @@ TEST_F(HugePageCache, SmallPagesAreReadBackHugeOnceAndOnlyOnce) {
   // The scan: the 4 whole huge pages of the file, of which the trial's is huge now; the other 3 are dropped.
   EXPECT_EQ(rep->probed, 4);
   EXPECT_EQ(rep->small, 3);
+  if (rep->deferred > 0) GTEST_SKIP() << "free memory has no huge pages now";
   EXPECT_EQ(rep->dropped_bytes, 3 * h_);
   EXPECT_EQ(residency(m, all).resident_bytes, all.bytes() - 3 * h_);
 
@@ -192,7 +210,7 @@ TEST_F(HugePageCache, OnlyTheSmallSpansOfAPartlyHugeFileAreDropped) {
   if (*huge < 4 * h_) GTEST_SKIP() << "this kernel or file system reads no large folios";
   auto rep = recache_in_huge_pages(m, all);
   ASSERT_TRUE(rep) << rep.status().message();
-  ASSERT_TRUE(rep->trial_huge);
+  if (!rep->trial_huge || rep->deferred > 0) GTEST_SKIP() << "free memory has no huge pages now";
   EXPECT_EQ(rep->probed, 6);
   EXPECT_EQ(rep->small, 1);  // 4 and 5 were small; the trial took one of them
   EXPECT_EQ(rep->dropped_bytes, h_);
