@@ -73,4 +73,13 @@ TEST(BenchCli, NoRooflineSkipsThePasses) {
   EXPECT_FALSE(j[0].contains("model_read_fraction"));
 }
 
+TEST(BenchCli, HugePagesTakesAutoOrOff) {
+  const auto off = test::run_prima({"bench", "-m", kModel, "-p", "0", "-n", "1", "-r", "1", "--no-roofline",
+                                    "--huge-pages", "off", "-o", "json"});
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  const auto bad = test::run_prima({"bench", "-m", kModel, "-p", "0", "-n", "1", "--huge-pages", "sometimes"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--huge-pages"), std::string::npos) << bad.err;
+}
+
 }  // namespace
