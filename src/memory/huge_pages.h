@@ -60,22 +60,21 @@ std::optional<uint64_t> free_bytes_in_blocks_of(uint64_t block_bytes);
 
 struct RecacheReport {
   bool supported = true;       // false: no PAGEMAP_SCAN in this kernel, nothing was probed or dropped
-  int probed = 0;              // cached huge-page spans of `kept` probed (by the scan, when there was one)
+  int probed = 0;              // cached huge-page spans of `kept`
   int small = 0;               // of which held in small folios
   bool trial = false;          // a trial drop and re-read was made
   bool trial_huge = false;     // and the span came back in a huge page
-  uint64_t dropped_bytes = 0;  // dropped from the page cache, to be read again (in huge pages) on first use
+  uint64_t dropped_bytes = 0;  // dropped from the page cache besides the trial's, to be read again on first use
   int deferred = 0;            // small spans left for a later start: free memory had no huge pages for them
 };
 
 // Brings the kept weights (ranges a device keeps in memory) to huge pages where the page cache holds them in
-// small folios. Probes `max_probes` cached huge-page spans spread over `kept` (touches them in the mapping and
-// scans the page tables); when at least 1 in 8 is small, drops one and reads it again as a trial; when that comes back as a
-// huge page, probes every cached span of `kept` and drops the small ones, so that their first use reads them
-// back in huge pages (advise_huge_pages must be in force on `kept`). It drops no more small spans than free
-// memory has huge pages for (/proc/buddyinfo): a re-read under memory pressure would come back small, and the next
-// start would read it again. Spans not cached are never probed (that would read them); pages another process
-// maps, or dirty ones, stay.
-Result<RecacheReport> recache_in_huge_pages(const MappedFile& file, const ByteRanges& kept, int max_probes = 32);
+// small folios. Touches every cached huge-page span of `kept` in the mapping and scans the page tables; when at
+// least 1 in 8 is small, drops one and touches it again as a trial; when that comes back as a huge page, drops
+// the other small ones, so that their first use reads them back in huge pages (advise_huge_pages must be in
+// force on `kept`). It drops no more than free memory has huge pages for (/proc/buddyinfo): a span re-read under
+// memory pressure comes back small, and the next start would read it again. Spans not cached are never touched
+// (a fault reads them in huge pages anyway); pages another process maps, or dirty ones, stay.
+Result<RecacheReport> recache_in_huge_pages(const MappedFile& file, const ByteRanges& kept);
 
 }  // namespace prima::memory
