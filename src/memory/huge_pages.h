@@ -4,8 +4,8 @@
 // kernels get. Measured on this host (Zen 4, Linux 6.18, ext4), reading a model file's mapping with 2 threads
 // against anonymous 2 MiB pages in the same process (median of 15 passes in turns): the file held in 2 MiB
 // page-cache folios, which the kernel then maps with one PMD entry each, 1.007x; the same file held in 4 KiB
-// folios, 0.84x. Decode of Qwen2.5-7B Q4_K_M read 86 % of the bandwidth limit from 4 KiB folios and 87-91 %
-// from 2 MiB ones (docs/benchmarks.md).
+// folios, 0.84x. A tg32 of Qwen2.5-7B Q4_K_M read 86 % of the bandwidth limit from a copy in small folios and
+// 97 % once it was read back in 2 MiB ones (docs/benchmarks.md).
 //
 // What the page cache holds is decided when the pages are read: a fault in a mapping advised MADV_HUGEPAGE
 // reads a 2 MiB folio on file systems with large folios (ext4 since 6.16, XFS), but a file written or copied

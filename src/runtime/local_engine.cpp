@@ -57,8 +57,12 @@ std::string LocalEngine::summary() {
   const uint64_t read = c.read_bytes >= read_bytes_at_start_ ? c.read_bytes - read_bytes_at_start_ : 0;
   const double pressure = m.total_bytes > 0 ? 100.0 * static_cast<double>(c.rss_anon) / static_cast<double>(m.total_bytes) : 0;
   if (plan_.k == 1 && m.streamed_bytes == 0 && m.pagein_ns < 1'000'000'000) return "";
-  return fmt::format("memory: {}; page-in {:.0f} ms, {} read from disk, memory pressure {:.1f} % ({} anonymous)\n", m.plan,
-                     m.pagein_ns * 1e-6, format_bytes(read), pressure, format_bytes(c.rss_anon));
+  return fmt::format("memory: {}; page-in {:.0f} ms, {} read from disk{}, memory pressure {:.1f} % ({} anonymous)\n",
+                     m.plan, m.pagein_ns * 1e-6, format_bytes(read),
+                     m.recached_bytes > 0 ? fmt::format(" ({} of it kept weights read again into 2 MiB pages)",
+                                                        format_bytes(m.recached_bytes))
+                                          : "",
+                     pressure, format_bytes(c.rss_anon));
 }
 
 Status LocalEngine::decode(const TokenBatch& batch, std::vector<float>& logits) {

@@ -143,8 +143,9 @@ void WindowMemory::recache(const memory::ByteRanges& kept) {
     return;
   }
   stats_.recached_bytes = rep->dropped_bytes;
-  log::debug("memory: huge pages: {} cached spans probed, {} small, trial {} ({}), {} dropped, {} deferred", rep->probed,
-             rep->small, rep->trial, rep->trial_huge ? "huge" : "small", format_bytes(rep->dropped_bytes), rep->deferred);
+  log::debug("memory: huge pages: {} cached spans probed, {} small, trial {}, {} dropped, {} deferred", rep->probed,
+             rep->small, !rep->trial ? "none" : rep->trial_huge ? "came back huge" : "stayed small",
+             format_bytes(rep->dropped_bytes), rep->deferred);
   if (!rep->supported) log::debug("memory: no PAGEMAP_SCAN in this kernel: the page cache's page sizes are left as they are");
   if (rep->dropped_bytes > 0) {
     log::info("memory: the page cache held {} of {} cached {} spans of the kept weights in small pages; dropped {} to "
