@@ -254,6 +254,10 @@ void Scheduler::step() {
       continue;
     }
     ++n_generated;
+    {
+      std::lock_guard lock(mu_);  // counted before the client can hear of it: on_token may finish the request
+      ++stats_.generated_tokens;
+    }
     on_token(s, r->token);
   }
   publish(ms, batch_.size(), n_generated);
@@ -311,8 +315,7 @@ void Scheduler::publish(double step_ms, int32_t n_batch_tokens, int32_t n_genera
     ++stats_.steps;
     stats_.batch_tokens += n_batch_tokens;
     stats_.step_ms += step_ms;
-    stats_.generated_tokens += n_generated;
-    recent_.emplace_back(t, step_ms, n_generated);
+    recent_.emplace_back(t, step_ms, n_generated);  // (generated_tokens is counted per token, in step)
   }
   while (!recent_.empty() && t - std::get<0>(recent_.front()) > 10'000'000'000) recent_.pop_front();
   double busy_ms = 0;
