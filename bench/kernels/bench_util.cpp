@@ -1,10 +1,7 @@
 #include "bench_util.h"
 
-#include <sys/mman.h>
-
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <random>
 #include <string>
 
@@ -24,13 +21,8 @@ Weights make_weights(ggml_type t, int64_t n_out, int64_t n_in, size_t min_total_
   Weights w{t, n_in, n_out, row_size(t, n_in), 0, 1, {}};
   w.matrix_bytes = w.row_bytes * static_cast<size_t>(n_out);
   w.copies = static_cast<int>(std::max<size_t>(1, (min_total_bytes + w.matrix_bytes - 1) / w.matrix_bytes));
-  const size_t bytes = w.matrix_bytes * static_cast<size_t>(w.copies), huge = size_t{2} << 20, mapped = bytes + huge;
-  void* m = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) throw std::bad_alloc();
-  auto* p = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(m) + huge - 1) & ~(huge - 1));
-  (void)::madvise(p, bytes, MADV_HUGEPAGE);  // a hint: where refused, 4 KiB pages
-  w.data = std::shared_ptr<uint8_t>(p, [m, mapped](uint8_t*) { ::munmap(m, mapped); });
-  uint8_t* const data = w.data.get();
+  w.data = std::make_shared<HugePageBuffer>(w.matrix_bytes * static_cast<size_t>(w.copies));
+  uint8_t* const data = w.data->data();
   const int64_t distinct = std::min<int64_t>(64, n_out);
   std::mt19937 rng(42);
   std::normal_distribution<float> dist(0.0f, 0.02f);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "kernels/bandwidth.h"
 #include "kernels/thread_pool.h"
 #include "tensor/types.h"
 
@@ -17,7 +18,7 @@ ThreadPool& pool();
 
 // `copies` copies of one n_out × n_in matrix of type t, each row a valid quantization of random N(0, 0.02)
 // data (64 distinct rows repeated: the bytes differ per copy position only in place, which is all a memory
-// stream cares about). In anonymous memory advised MADV_HUGEPAGE, 2 MiB-aligned: the pages the runtime's
+// stream cares about). In a HugePageBuffer (2 MiB-aligned, MADV_HUGEPAGE): the pages the runtime's
 // weights are read from (the page cache's 2 MiB folios, memory/huge_pages.h), not 4 KiB ones, which stream
 // 5-10 % slower here.
 struct Weights {
@@ -25,8 +26,8 @@ struct Weights {
   int64_t n_in, n_out;
   size_t row_bytes, matrix_bytes;
   int copies;
-  std::shared_ptr<uint8_t> data;  // [copies][n_out][row_bytes]
-  const void* matrix(int i) const { return data.get() + static_cast<size_t>(i) * matrix_bytes; }
+  std::shared_ptr<HugePageBuffer> data;  // [copies][n_out][row_bytes]
+  const void* matrix(int i) const { return data->data() + static_cast<size_t>(i) * matrix_bytes; }
 };
 // At least `min_total_bytes` in all (so that decode streams from memory, not from the last-level cache).
 Weights make_weights(ggml_type t, int64_t n_out, int64_t n_in, size_t min_total_bytes);

@@ -51,33 +51,40 @@ detail::ReadFn read_for_active_isa() {
   return detail::read_scalar;
 }
 
+// Bytes per thread: slices of whole huge pages once they are large enough to hold some (a slice is one thread's
+// stream).
+size_t slice_bytes(size_t bytes, int nth) {
+  const size_t unit = bytes / static_cast<size_t>(nth) >= 4 * kHugePage ? kHugePage : 4096;
+  return std::max<size_t>(bytes / static_cast<size_t>(nth) / unit * unit, 4096);
+}
+
 }  // namespace
 
-ReadProbe::ReadProbe(ThreadPool& pool, size_t bytes) : pool_(pool), read_(read_for_active_isa()) {
-  const int nth = pool.n_threads();
-  // Slices of whole huge pages once they are large enough to hold some (a slice is one thread's stream).
-  const size_t unit = bytes / static_cast<size_t>(nth) >= 4 * kHugePage ? kHugePage : 4096;
-  slice_ = std::max<size_t>(bytes / static_cast<size_t>(nth) / unit * unit, 4096);
-  const size_t size = slice_ * static_cast<size_t>(nth);
-  // Over-allocate by one huge page so the buffer can start on a huge-page boundary.
-  mapped_ = size + kHugePage;
+HugePageBuffer::HugePageBuffer(size_t bytes) : mapped_(bytes + kHugePage), bytes_(bytes) {
   void* m = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  PRIMA_CHECK(m != MAP_FAILED, "memory read probe: cannot map {} bytes", mapped_);
+  PRIMA_CHECK(m != MAP_FAILED, "cannot map {} bytes of memory", mapped_);
   map_ = static_cast<uint8_t*>(m);
   start_ = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(map_) + kHugePage - 1) & ~(kHugePage - 1));
 #ifdef MADV_HUGEPAGE
-  (void)::madvise(start_, size, MADV_HUGEPAGE);  // a hint: where refused, 4 KiB pages
+  (void)::madvise(start_, bytes_, MADV_HUGEPAGE);  // a hint: where refused, 4 KiB pages
 #endif
-  pool_.run([&](int ith, int) { std::memset(start_ + static_cast<size_t>(ith) * slice_, 0x5a + ith, slice_); });
 }
 
-ReadProbe::~ReadProbe() { ::munmap(map_, mapped_); }
+HugePageBuffer::~HugePageBuffer() { ::munmap(map_, mapped_); }
+
+ReadProbe::ReadProbe(ThreadPool& pool, size_t bytes)
+    : pool_(pool),
+      slice_(slice_bytes(bytes, pool.n_threads())),
+      buf_(slice_ * static_cast<size_t>(pool.n_threads())),
+      read_(read_for_active_isa()) {
+  pool_.run([&](int ith, int) { std::memset(buf_.data() + static_cast<size_t>(ith) * slice_, 0x5a + ith, slice_); });
+}
 
 double ReadProbe::pass() {
   std::atomic<uint64_t> sink{0};  // the folded values, so that the loads stay
   const Stopwatch sw;
   pool_.run([&](int ith, int) {
-    sink.fetch_xor(read_(start_ + static_cast<size_t>(ith) * slice_, slice_), std::memory_order_relaxed);
+    sink.fetch_xor(read_(buf_.data() + static_cast<size_t>(ith) * slice_, slice_), std::memory_order_relaxed);
   });
   return static_cast<double>(bytes()) / sw.elapsed_s() * 1e-9;
 }

@@ -41,10 +41,28 @@ struct ReadBandwidth {
 
 ReadBandwidth measure_read_bandwidth(ThreadPool& pool, size_t bytes, double max_seconds);
 
+// `bytes` of anonymous memory starting on a 2 MiB boundary and advised MADV_HUGEPAGE (a hint: where refused,
+// 4 KiB pages), unmapped when destroyed: the probe's buffer, and the kernel benchmarks' weights (which the
+// runtime reads from 2 MiB page-cache folios). Fails (prima::Error) when it cannot be mapped.
+class HugePageBuffer {
+ public:
+  explicit HugePageBuffer(size_t bytes);
+  ~HugePageBuffer();
+  HugePageBuffer(const HugePageBuffer&) = delete;
+  HugePageBuffer& operator=(const HugePageBuffer&) = delete;
+  uint8_t* data() const { return start_; }
+  size_t size() const { return bytes_; }
+
+ private:
+  uint8_t* map_ = nullptr;  // the mapping (munmap): bytes plus one huge page
+  size_t mapped_ = 0;
+  uint8_t* start_ = nullptr;  // the first huge-page boundary in it
+  size_t bytes_ = 0;
+};
+
 class ReadProbe {
  public:
   ReadProbe(ThreadPool& pool, size_t bytes);
-  ~ReadProbe();
   ReadProbe(const ReadProbe&) = delete;
   ReadProbe& operator=(const ReadProbe&) = delete;
 
@@ -54,9 +72,7 @@ class ReadProbe {
  private:
   ThreadPool& pool_;
   size_t slice_ = 0;  // bytes per thread, a multiple of the page
-  uint8_t* map_ = nullptr;    // the mapping (munmap)
-  size_t mapped_ = 0;
-  uint8_t* start_ = nullptr;  // the first slice: the first huge-page boundary in the mapping
+  HugePageBuffer buf_;  // the slices, one per thread
   uint64_t (*read_)(const void*, size_t) = nullptr;
 };
 
