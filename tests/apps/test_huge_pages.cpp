@@ -1,16 +1,10 @@
 // The engine's huge pages end to end: a model the page cache holds in small folios (written 4 KiB at a time, as a
 // download or `cp` leaves it) is read back in 2 MiB pages by `prima logits`, with the same logits; with
 // --huge-pages off it is left as it is.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <linux/magic.h>
-#include <sys/statfs.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <stdexcept>
 #include <vector>
 
 #include "memory/advise.h"
@@ -18,6 +12,7 @@
 #include "memory/mapped_file.h"
 #include "memory/residency.h"
 #include "run_cli.h"
+#include "temp_file.h"
 
 using namespace prima;
 
@@ -25,48 +20,10 @@ namespace {
 
 const std::string kModel = std::string(PRIMA_FIXTURES_DIR) + "/models/tiny-llama-gqa-F32.gguf";  // 13 MB
 
-// A directory on a disk-backed file system (the page cache of tmpfs is its only copy and cannot be re-read).
-std::string disk_dir() {
-  std::vector<std::string> dirs;
-  if (const char* t = std::getenv("TMPDIR")) dirs.emplace_back(t);
-  dirs.insert(dirs.end(), {"/var/tmp", "/tmp"});
-  for (const auto& d : dirs) {
-    struct statfs s {};
-    if (::statfs(d.c_str(), &s) == 0 && s.f_type != TMPFS_MAGIC && ::access(d.c_str(), W_OK) == 0) return d;
-  }
-  return "";
-}
-
 std::string slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
-
-// A copy of `src` written 4 KiB at a time and synced: cached in 4 KiB folios.
-class SmallFolioCopy {
- public:
-  SmallFolioCopy(const std::string& src, const std::string& dir) {
-    const std::string bytes = slurp(src);
-    std::string tmpl = dir + "/prima-hugecli-XXXXXX";
-    const int fd = ::mkstemp(tmpl.data());
-    if (fd < 0) throw std::runtime_error("mkstemp failed in " + dir);
-    path_ = tmpl;
-    for (size_t off = 0; off < bytes.size(); off += 4096) {
-      const size_t n = std::min<size_t>(4096, bytes.size() - off);
-      if (::pwrite(fd, bytes.data() + off, n, static_cast<off_t>(off)) != static_cast<ssize_t>(n)) {
-        ::close(fd);
-        throw std::runtime_error("cannot write " + path_);
-      }
-    }
-    ::fdatasync(fd);
-    ::close(fd);
-  }
-  ~SmallFolioCopy() { ::unlink(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Of the whole huge pages in the file's middle (the weights; the header and the last partial page aside), how
 // many bytes a fresh mapping of it maps by huge-page entries once touched.
@@ -82,10 +39,10 @@ uint64_t huge_bytes_now(const std::string& path) {
 class HugePagesCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = disk_dir();
+    dir_ = memory::testing::disk_temp_dir();
     if (dir_.empty()) GTEST_SKIP() << "no disk-backed directory";
     // Can this kernel and file system read a dropped span back in a huge page at all?
-    const SmallFolioCopy probe(kModel, dir_);
+    const memory::testing::SmallFolioFile probe(slurp(kModel), dir_);
     const memory::MappedFile m = memory::MappedFile::open(probe.path());
     if (!memory::can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
     const uint64_t h = memory::huge_page_size();
@@ -116,7 +73,7 @@ TEST_F(HugePagesCli, LogitsReadsSmallFoliosBackInHugePagesWithTheSameLogits) {
   const auto ref = test::run_prima(args(kModel, ref_out));
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
 
-  const SmallFolioCopy copy(kModel, dir_);
+  const memory::testing::SmallFolioFile copy(slurp(kModel), dir_);
   ASSERT_EQ(huge_bytes_now(copy.path()), 0u);
   const auto r = test::run_prima(args(copy.path(), out));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -132,7 +89,7 @@ TEST_F(HugePagesCli, LogitsReadsSmallFoliosBackInHugePagesWithTheSameLogits) {
 }
 
 TEST_F(HugePagesCli, OffLeavesThePagesAsTheyAre) {
-  const SmallFolioCopy copy(kModel, dir_);
+  const memory::testing::SmallFolioFile copy(slurp(kModel), dir_);
   const auto r = test::run_prima({"bench", "-m", copy.path(), "-p", "0", "-n", "1", "-r", "1", "--no-roofline",
                                   "--huge-pages", "off"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -5,7 +5,9 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -53,6 +55,33 @@ void TempFile::drop_cache() const {
   if (fd < 0) return;
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   ::close(fd);
+}
+
+SmallFolioFile::SmallFolioFile(std::string_view content, const std::string& dir) {
+  std::string tmpl = dir + "/prima-smallfolio-XXXXXX";
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) throw std::runtime_error("mkstemp failed in " + dir);
+  path_ = tmpl;
+  for (size_t off = 0; off < content.size(); off += 4096) {
+    const size_t n = std::min<size_t>(4096, content.size() - off);
+    if (::pwrite(fd, content.data() + off, n, static_cast<off_t>(off)) != static_cast<ssize_t>(n)) {
+      ::close(fd);
+      throw std::runtime_error("cannot write " + path_);
+    }
+  }
+  ::fdatasync(fd);  // dirty pages cannot be dropped
+  ::close(fd);
+}
+
+SmallFolioFile::~SmallFolioFile() { ::unlink(path_.c_str()); }
+
+std::string pattern_bytes(uint64_t bytes) {
+  std::string s(static_cast<size_t>(bytes), '\0');
+  for (uint64_t off = 0; off < bytes; off += 8) {
+    const uint64_t v = pattern_at(off);
+    std::memcpy(s.data() + off, &v, static_cast<size_t>(std::min<uint64_t>(8, bytes - off)));
+  }
+  return s;
 }
 
 FakeTree::FakeTree() {

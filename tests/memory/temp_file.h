@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace prima::memory::testing {
 
@@ -27,6 +28,22 @@ class TempFile {
  private:
   std::string path_;
 };
+
+// `content` written to a new file in `dir` 4 KiB at a time and synced: the page cache keeps it, clean, in the
+// 4 KiB folios those writes made (as after a download or `cp`). Removed at the end.
+class SmallFolioFile {
+ public:
+  SmallFolioFile(std::string_view content, const std::string& dir);
+  ~SmallFolioFile();
+  SmallFolioFile(const SmallFolioFile&) = delete;
+  SmallFolioFile& operator=(const SmallFolioFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+// `bytes` bytes of pattern_at() content.
+std::string pattern_bytes(uint64_t bytes);
 
 // A scratch directory tree, removed at the end; write() creates parent directories.
 class FakeTree {

@@ -81,33 +81,6 @@ TEST(HugePages, TheSizeIsAPowerOfTwoOfPages) {
   EXPECT_EQ(h & (h - 1), 0u);
 }
 
-// A file written 4 KiB at a time: the page cache keeps it in the 4 KiB folios those writes made (as after a
-// download or `cp`), clean (synced).
-class SmallPageFile {
- public:
-  SmallPageFile(uint64_t bytes, const std::string& dir) {
-    std::string tmpl = dir + "/prima-hugetest-XXXXXX";
-    const int fd = ::mkstemp(tmpl.data());
-    if (fd < 0) throw std::runtime_error("mkstemp failed in " + dir);
-    path_ = tmpl;
-    std::vector<uint64_t> page(4 * KiB / 8);
-    for (uint64_t off = 0; off < bytes; off += 4 * KiB) {
-      for (size_t i = 0; i < page.size(); ++i) page[i] = testing::pattern_at(off + 8 * i);
-      if (::pwrite(fd, page.data(), 4 * KiB, static_cast<off_t>(off)) != static_cast<ssize_t>(4 * KiB)) {
-        ::close(fd);
-        throw std::runtime_error("cannot write " + path_);
-      }
-    }
-    ::fdatasync(fd);
-    ::close(fd);
-  }
-  ~SmallPageFile() { ::unlink(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 class HugePageCache : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -123,8 +96,27 @@ class HugePageCache : public ::testing::Test {
     }
     return true;
   }
+  // Drops the first n huge pages of `m` and reads them again: in huge pages where the kernel can. "" when they
+  // came back huge, else why not.
+  std::string reread_front_huge(const MappedFile& m, uint64_t n) const {
+    ByteRanges front;
+    front.add(0, n * h_);
+    if (!release_ranges(m, front) || !page_in(m, front).completed) {
+      ADD_FAILURE() << "cannot drop and read back " << m.path();
+      return "failed";
+    }
+    const auto huge = huge_mapped_bytes(m, front);
+    if (!huge) return "no PAGEMAP_SCAN in this kernel";
+    if (*huge < n * h_) return "this kernel or file system reads no large folios";
+    return "";
+  }
   std::string dir_;
   uint64_t h_ = 0;
+};
+
+// A file of pattern_at() content in 4 KiB folios.
+struct SmallFolio : testing::SmallFolioFile {
+  SmallFolio(uint64_t bytes, const std::string& dir) : SmallFolioFile(testing::pattern_bytes(bytes), dir) {}
 };
 
 TEST_F(HugePageCache, TheMappingIsAlignedToTheHugePage) {
@@ -151,7 +143,7 @@ TEST_F(HugePageCache, ProbesOnlyWhatIsCached) {
 }
 
 TEST_F(HugePageCache, SmallPagesAreReadBackHugeOnceAndOnlyOnce) {
-  const SmallPageFile f(4 * h_ + 12 * KiB, dir_);
+  const SmallFolio f(4 * h_ + 12 * KiB, dir_);
   const MappedFile m = MappedFile::open(f.path());
   if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
   const ByteRanges all = ByteRanges::whole(m.size());
@@ -195,19 +187,15 @@ TEST_F(HugePageCache, SmallPagesAreReadBackHugeOnceAndOnlyOnce) {
 }
 
 TEST_F(HugePageCache, OnlyTheSmallSpansOfAPartlyHugeFileAreDropped) {
-  const SmallPageFile f(6 * h_, dir_);
+  const SmallFolio f(6 * h_, dir_);
   const MappedFile m = MappedFile::open(f.path());
   if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
   const ByteRanges all = ByteRanges::whole(m.size());
   ASSERT_TRUE(advise_huge_pages(m, all));
   // Spans 0..3 read again (huge, where the kernel can), 4 and 5 left small.
+  if (const std::string why = reread_front_huge(m, 4); !why.empty()) GTEST_SKIP() << why;
   ByteRanges front;
   front.add(0, 4 * h_);
-  ASSERT_TRUE(release_ranges(m, front));
-  ASSERT_TRUE(page_in(m, front).completed);
-  const auto huge = huge_mapped_bytes(m, front);
-  if (!huge) GTEST_SKIP() << "no PAGEMAP_SCAN in this kernel";
-  if (*huge < 4 * h_) GTEST_SKIP() << "this kernel or file system reads no large folios";
   auto rep = recache_in_huge_pages(m, all);
   ASSERT_TRUE(rep) << rep.status().message();
   if (!rep->trial_huge || rep->deferred > 0) GTEST_SKIP() << "free memory has no huge pages now";
@@ -220,18 +208,12 @@ TEST_F(HugePageCache, OnlyTheSmallSpansOfAPartlyHugeFileAreDropped) {
 }
 
 TEST_F(HugePageCache, AFewSmallSpansAreLeftAlone) {
-  const SmallPageFile f(10 * h_, dir_);
+  const SmallFolio f(10 * h_, dir_);
   const MappedFile m = MappedFile::open(f.path());
   if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
   const ByteRanges all = ByteRanges::whole(m.size());
   ASSERT_TRUE(advise_huge_pages(m, all));
-  ByteRanges front;
-  front.add(0, 9 * h_);
-  ASSERT_TRUE(release_ranges(m, front));
-  ASSERT_TRUE(page_in(m, front).completed);
-  const auto huge = huge_mapped_bytes(m, front);
-  if (!huge) GTEST_SKIP() << "no PAGEMAP_SCAN in this kernel";
-  if (*huge < 9 * h_) GTEST_SKIP() << "this kernel or file system reads no large folios";
+  if (const std::string why = reread_front_huge(m, 9); !why.empty()) GTEST_SKIP() << why;
   auto rep = recache_in_huge_pages(m, all);  // 1 small span of 10: under 1 in 8
   ASSERT_TRUE(rep) << rep.status().message();
   EXPECT_EQ(rep->probed, 10);
