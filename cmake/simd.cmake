@@ -6,6 +6,13 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   set(PRIMA_X86 ON)
   set(PRIMA_FLAGS_AVX2 -mavx2 -mfma -mf16c -mbmi2)
   set(PRIMA_FLAGS_AVX512 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mavx2 -mfma -mf16c -mbmi2)
+  # The AMX tile unit (GCC 11, Clang 12 and later); without compiler support the amx set is left out of the build.
+  include(CheckCXXCompilerFlag)
+  check_cxx_compiler_flag("-mamx-tile -mamx-int8" PRIMA_HAVE_AMX_FLAGS)
+  set(PRIMA_FLAGS_AMX ${PRIMA_FLAGS_AVX512})
+  if(PRIMA_HAVE_AMX_FLAGS)
+    list(APPEND PRIMA_FLAGS_AMX -mamx-tile -mamx-int8)
+  endif()
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
   set(PRIMA_ARM ON)
   # ARMv8.2-A with the dot-product extension (SDOT): Cortex-A55 / A75 and later, Apple M1 and later.

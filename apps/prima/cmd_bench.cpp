@@ -218,7 +218,7 @@ CommandMain setup(CLI::App& sub) {
       peak = kernels::measure_peak(pool, 0.6);
     }
     const double peak_gops = int8_units ? peak.int8_gops : peak.f32_gflops;
-    const char* peak_name = int8_units ? "int8 multiply-add peak" : "f32 FMA peak";
+    const char* peak_name = int8_units ? "int8 multiply-add peak of the vector units" : "f32 FMA peak";
 
     const std::string name = fmt::format("{} {}", hp.arch.name, hp.name);
     if (const std::string s = engine.summary(); !s.empty()) std::fprintf(stderr, "%s", s.c_str());
@@ -249,6 +249,10 @@ CommandMain setup(CLI::App& sub) {
           j["peak_gops"] = peak_gops;
           j["peak_units"] = int8_units ? "int8" : "f32";
           j["peak_fraction"] = gflops / peak_gops;
+          if (int8_units && peak.int8_tile_gops > 0) {  // amx: the tile unit's peak beside the vector units'
+            j["peak_tile_gops"] = peak.int8_tile_gops;
+            j["peak_tile_fraction"] = gflops / peak.int8_tile_gops;
+          }
         }
         arr.push_back(j);
       }
@@ -278,10 +282,15 @@ CommandMain setup(CLI::App& sub) {
       for (const auto& r : results)
         if (r.n_prompt > 0 && peak_gops > 0) {
           const double gflop_tok = flops_per_prompt_token(r.n_prompt) * 1e-9;
+          const double gflops = r.mean() * gflop_tok;
+          const std::string tile = int8_units && peak.int8_tile_gops > 0
+                                       ? fmt::format("; AMX tile int8 peak {:.0f} GOP/s: {:.0f} % of it", peak.int8_tile_gops,
+                                                     100.0 * gflops / peak.int8_tile_gops)
+                                       : "";
           fmt::print("{}: {:.2f} t/s x {:.2f} GFLOP per token = {:.0f} GFLOP/s = {:.0f} % of the measured {} {:.0f} GOP/s "
-                     "(f32 FMA peak {:.0f} GFLOP/s)\n",
-                     r.test, r.mean(), gflop_tok, r.mean() * gflop_tok, 100.0 * r.mean() * gflop_tok / peak_gops,
-                     peak_name, peak_gops, peak.f32_gflops);
+                     "(f32 FMA peak {:.0f} GFLOP/s{})\n",
+                     r.test, r.mean(), gflop_tok, gflops, 100.0 * gflops / peak_gops, peak_name, peak_gops, peak.f32_gflops,
+                     tile);
         }
     }
     return 0;

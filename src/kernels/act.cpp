@@ -47,9 +47,19 @@ size_t act_row_bytes(ActFormat f, int64_t n) {
     case ActFormat::f32: return static_cast<size_t>(n) * sizeof(float);
     case ActFormat::q8_32:
     case ActFormat::q8_1: return static_cast<size_t>((n / 32 + 7) / 8) * sizeof(block_q8_32x8);
-    case ActFormat::q8_K: return static_cast<size_t>(n / QK_K) * sizeof(block_q8_K);
+    case ActFormat::q8_K: return q8_K_tile_offset(n) + static_cast<size_t>(n);
   }
   return 0;
+}
+
+size_t q8_K_tile_offset(int64_t n) { return (static_cast<size_t>(n / QK_K) * sizeof(block_q8_K) + 63) / 64 * 64; }
+
+void copy_q8_K_tile_bytes(void* act, int64_t n) {
+  auto* row = static_cast<uint8_t*>(act);
+  const auto* y = static_cast<const block_q8_K*>(act);
+  const size_t off = q8_K_tile_offset(n), blocks_end = static_cast<size_t>(n / QK_K) * sizeof(block_q8_K);
+  std::memset(row + blocks_end, 0, off - blocks_end);  // the gap: every byte of a row is defined
+  for (int64_t i = 0; i < n / QK_K; ++i) std::memcpy(row + off + i * QK_K, y[i].qs, QK_K);
 }
 
 void zero_unused_q8_32_blocks(block_q8_32x8* y, int64_t nb) {
@@ -106,12 +116,14 @@ void quantize_act_q8_K_ref(const float* x, void* act, int64_t n) {
     }
     y[i].d = amax != 0 ? 1.0f / id : 0.0f;
   }
+  copy_q8_K_tile_bytes(act, n);
 }
 
 const IsaKernels& kernels_for(Isa isa) {
   const IsaKernels* k = nullptr;
   switch (isa) {
     case Isa::avx512: k = avx512_kernels(); break;
+    case Isa::amx: k = amx_kernels(); break;
     case Isa::avx2: k = avx2_kernels(); break;
     case Isa::neon: k = neon_kernels(); break;
     case Isa::neon_dotprod: k = neon_dotprod_kernels(); break;

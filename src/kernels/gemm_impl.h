@@ -16,7 +16,11 @@
 //          Stored as groups of 8 blocks, scales apart from the values (block_q8_32x8), so that kernels can
 //          take the scales of 8 blocks as one vector; a row's last group is zero-padded. `sum` keeps Σ qs as
 //          an integer for kernels that multiply signed weights (x86 without VNNI: Σ (q+128)*a = Σ q*a + 128*sum).
-//   q8_K   block_q8_K of tensor/blocks.h: 256 values, d = 1 / (127 / max|x|), bsums = sums of 16 (K-quants).
+//   q8_K   block_q8_K of tensor/blocks.h: 256 values, d = 1 / (127 / max|x|), bsums = sums of 16 (K-quants);
+//          after a row's blocks, from the 64-byte aligned offset q8_K_tile_offset(n), the qs of all its blocks
+//          again, back to back (n bytes): the AMX kernels load them as tile rows, which must not straddle cache
+//          lines (a 292-byte block's qs lands anywhere in a line: the loads ran ~3x slower). Row sizes are
+//          multiples of 64, so that in a 64-byte aligned buffer every row's copy is aligned.
 //
 // Quantizing is symmetric to ±127 (never -128) and rounds to nearest even, and every instruction set's
 // quantizer gives bit-identical blocks.
@@ -77,6 +81,9 @@ static_assert(sizeof(block_q8_32x8) == 352);
 
 ActFormat act_format(ggml_type t);                 // t supported
 size_t act_row_bytes(ActFormat f, int64_t n);     // n a multiple of the format's block
+size_t q8_K_tile_offset(int64_t n);               // where a q8_K row's aligned copy of its qs starts
+// Every q8_K quantizer's last step: the row's qs to its aligned copy.
+void copy_q8_K_tile_bytes(void* act, int64_t n);
 
 // A tile of the product of nr weight rows and nc activation rows:
 //   y[c * ldy + r] = Σ_i w[r][i] * a[c][i]   for r < nr, c < nc.
@@ -93,6 +100,9 @@ struct IsaKernels {
   // Prefill tiles of this many tokens whatever the row length, for kernels that block the row themselves to keep
   // the tile's activations in L2; 0: as many tokens as fit L2 beside a whole row (at most 64).
   int16_t tile_tokens[kTypeSlots];
+  // Prefill tiles of up to this many rows (balance permitting), for kernels that block the row themselves so that
+  // the tile's rows need not fit L2 beside its activations; 0: as many rows as fit kTileBytes.
+  int16_t tile_rows[kTypeSlots];
   QuantizeActFn quantize_q8_32;
   QuantizeActFn quantize_q8_1;
   QuantizeActFn quantize_q8_K;
@@ -102,6 +112,7 @@ struct IsaKernels {
 const IsaKernels* scalar_kernels();
 const IsaKernels* avx2_kernels();
 const IsaKernels* avx512_kernels();
+const IsaKernels* amx_kernels();           // avx512's table with AMX prefill tiles (call only where isa_available)
 const IsaKernels* neon_kernels();
 const IsaKernels* neon_dotprod_kernels();  // call only when the CPU has dotprod (isa_available)
 

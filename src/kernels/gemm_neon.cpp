@@ -95,6 +95,7 @@ void quantize_q8_K(const float* x, void* act, int64_t n) {
       y[i].bsums[j] = static_cast<int16_t>(quantize16(x + 16 * j, idv, y[i].qs + 16 * j));
     y[i].d = amax != 0 ? 1.0f / id : 0.0f;
   }
+  copy_q8_K_tile_bytes(act, n);
 }
 
 IsaKernels make_table() {

@@ -12,6 +12,10 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
 #define PRIMA_ISA_X86 1
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #define PRIMA_ISA_ARM 1
@@ -30,6 +34,7 @@ namespace {
 struct CpuFeatures {
   bool avx2 = false;
   bool avx512 = false;
+  bool amx = false;  // AMX-TILE + AMX-INT8 with the OS's tile state enabled (XCR0); the process's permission apart
 };
 
 uint64_t xgetbv0() {
@@ -55,14 +60,36 @@ CpuFeatures detect() {
   unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
   __cpuid_count(7, 1, a1, b1, c1, d1);
   const bool bf16 = a1 & (1u << 5);
+  const bool amx_tile = d & (1u << 24), amx_int8 = d & (1u << 25);
+  const bool os_tiles = (xcr0 & 0x60000) == 0x60000;  // XTILECFG, XTILEDATA
   f.avx2 = os_ymm && avx2 && fma && f16c && bmi2;
   f.avx512 = f.avx2 && os_zmm && avx512f && avx512dq && avx512bw && avx512vl && vnni && bf16;
+  f.amx = f.avx512 && amx_tile && amx_int8 && os_tiles;
   return f;
 }
 
 const CpuFeatures& features() {
   static const CpuFeatures f = detect();
   return f;
+}
+
+// Linux enables the 8 KiB of tile data per thread only for processes that ask (the state is large to save on
+// every context switch); the grant is process-wide and covers threads started before and after. Asked once,
+// when the amx set is first considered; a refusal (old kernel, seccomp) leaves the set unavailable.
+bool amx_permitted() {
+#if defined(__linux__)
+  constexpr long kReqXcompPerm = 0x1023;  // ARCH_REQ_XCOMP_PERM
+  constexpr long kXfeatureXtiledata = 18;
+  static const bool ok = syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
+  return ok;
+#else
+  return false;
+#endif
+}
+
+bool amx_available() {
+  static const bool v = features().amx && detail::amx_kernels() != nullptr && amx_permitted();
+  return v;
 }
 #endif
 
@@ -119,9 +146,11 @@ bool isa_available(Isa isa) {
 #if defined(PRIMA_ISA_X86)
     case Isa::avx2: return features().avx2;
     case Isa::avx512: return features().avx512;
+    case Isa::amx: return amx_available();
 #else
     case Isa::avx2:
-    case Isa::avx512: return false;
+    case Isa::avx512:
+    case Isa::amx: return false;
 #endif
 #if defined(PRIMA_ISA_ARM)
     case Isa::neon: return true;  // NEON is part of the AArch64 baseline: every aarch64 CPU has it
@@ -135,7 +164,7 @@ bool isa_available(Isa isa) {
 }
 
 Isa best_isa() {
-  for (Isa i : {Isa::avx512, Isa::avx2, Isa::neon_dotprod, Isa::neon})
+  for (Isa i : {Isa::amx, Isa::avx512, Isa::avx2, Isa::neon_dotprod, Isa::neon})
     if (isa_available(i)) return i;
   return Isa::scalar;
 }
@@ -160,6 +189,7 @@ std::string_view isa_name(Isa isa) {
     case Isa::scalar: return "scalar";
     case Isa::avx2: return "avx2";
     case Isa::avx512: return "avx512";
+    case Isa::amx: return "amx";
     case Isa::neon: return "neon";
     case Isa::neon_dotprod: return "neondot";
   }

@@ -25,6 +25,7 @@ struct Plan {
   float* y;
   detail::TileFn tile;
   int64_t tile_tokens;  // the table's fixed token block, or 0
+  int64_t tile_rows;    // the table's prefill row block, or 0
   const uint8_t* act;
   size_t a_stride;
   int64_t tok_block, n_tb, big, small, n_big, tail_r0, n_items;
@@ -40,7 +41,8 @@ void plan_items(Plan& p, int64_t n_tok, int nth) {
                 : p.tile_tokens > 0 ? p.tile_tokens
                                     : std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / p.a_stride) / 4 * 4, 4, 64);
   p.n_tb = ceil_div(n_tok, p.tok_block);
-  const int64_t rows_cache = std::max<int64_t>(4, static_cast<int64_t>(kTileBytes / w.row_bytes));
+  const int64_t rows_cache = n_tok > 1 && p.tile_rows > 0 ? p.tile_rows
+                                                         : std::max<int64_t>(4, static_cast<int64_t>(kTileBytes / w.row_bytes));
   const int64_t rows_balance = ceil_div(w.n_out, ceil_div(nth * kItemsPerThread, p.n_tb));
   // Multiples of the rows the quantized kernels take at a time (one vector lane each): 8 in decode, 16 in
   // prefill (the packed kernels on AVX-512; a 24-row tile of Q6_K FFN-down rows left a third of its second group
@@ -122,6 +124,7 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, i
     p.y = jobs[i].y;
     p.tile = k.tile[static_cast<uint32_t>(jobs[i].w.type)];
     p.tile_tokens = k.tile_tokens[static_cast<uint32_t>(jobs[i].w.type)];
+    p.tile_rows = k.tile_rows[static_cast<uint32_t>(jobs[i].w.type)];
     p.act = f == ActFormat::f32 ? reinterpret_cast<const uint8_t*>(x) : buf + offset[static_cast<int>(f)];
     p.a_stride = f == ActFormat::f32 ? static_cast<size_t>(n_in) * sizeof(float) : stride[static_cast<int>(f)];
     plan_items(p, n_tok, nth);

@@ -72,7 +72,12 @@ double best_rate(ThreadPool& pool, detail::PeakFn fn, double max_seconds) {
 
 PeakRates measure_peak(ThreadPool& pool, double max_seconds) {
   detail::PeakFn f32 = detail::peak_f32_scalar, int8 = detail::peak_int8_scalar;
-  if (active_isa() == Isa::avx512 && detail::peak_f32_avx512()) {
+  detail::PeakFn tile = nullptr;
+  if (active_isa() == Isa::amx && detail::peak_f32_avx512()) {
+    f32 = detail::peak_f32_avx512();
+    int8 = detail::peak_int8_avx512();
+    tile = detail::peak_int8_amx();
+  } else if (active_isa() == Isa::avx512 && detail::peak_f32_avx512()) {
     f32 = detail::peak_f32_avx512();
     int8 = detail::peak_int8_avx512();
   } else if ((active_isa() == Isa::avx512 || active_isa() == Isa::avx2) && detail::peak_f32_avx2()) {
@@ -86,8 +91,10 @@ PeakRates measure_peak(ThreadPool& pool, double max_seconds) {
     int8 = detail::peak_int8_neon();
   }
   PeakRates r;
-  r.f32_gflops = best_rate(pool, f32, max_seconds / 2);
-  r.int8_gops = best_rate(pool, int8, max_seconds / 2);
+  const double share = max_seconds / (tile ? 3 : 2);
+  r.f32_gflops = best_rate(pool, f32, share);
+  r.int8_gops = best_rate(pool, int8, share);
+  if (tile) r.int8_tile_gops = best_rate(pool, tile, share);
   return r;
 }
 

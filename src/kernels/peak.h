@@ -10,6 +10,8 @@
 //   int8  the 8-bit dot product our quantized kernels use: VNNI vpdpbusd (AVX-512: 64 u8×s8 products per
 //         instruction), AVX2 vpmaddubsw + vpmaddwd + vpaddd (32 per three), NEON smull + smull2 + 2 sadalp
 //         (16 per four), NEON with dotprod SDOT (16 per instruction); 2 ops per product. Scalar: 1 lane.
+//   int8 tile  with the amx set, also the AMX tile unit: TDPBSSD (16384 products per tile product) on 4
+//         accumulator tiles, the products the prefill of the K-quants runs there; 0 elsewhere.
 // Returns the best of repeated runs over max_seconds, in 1e9 operations per second, summed over the threads.
 #pragma once
 
@@ -21,7 +23,8 @@ namespace prima::kernels {
 
 struct PeakRates {
   double f32_gflops = 0;  // fused multiply-add, 2 FLOP each
-  double int8_gops = 0;   // 8-bit products summed into 32 bits, 2 ops each
+  double int8_gops = 0;   // 8-bit products summed into 32 bits on the vector units, 2 ops each
+  double int8_tile_gops = 0;  // the same on the AMX tile unit (active set amx), else 0
 };
 
 PeakRates measure_peak(ThreadPool& pool, double max_seconds);
@@ -40,6 +43,7 @@ PeakFn peak_f32_avx2();     // null when not compiled
 PeakFn peak_int8_avx2();
 PeakFn peak_f32_avx512();
 PeakFn peak_int8_avx512();
+PeakFn peak_int8_amx();     // call only where isa_available(Isa::amx): the process must hold the tile permission
 PeakFn peak_f32_neon();
 PeakFn peak_int8_neon();
 PeakFn peak_int8_neon_dotprod();

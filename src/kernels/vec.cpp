@@ -102,7 +102,8 @@ namespace {
 const detail::VecKernels& vk() {
   const detail::VecKernels* k = nullptr;
   switch (active_isa()) {
-    case Isa::avx512: k = detail::vec_avx512(); break;
+    case Isa::avx512:
+    case Isa::amx: k = detail::vec_avx512(); break;  // AMX adds matrix products only
     case Isa::avx2: k = detail::vec_avx2(); break;
     case Isa::neon:
     case Isa::neon_dotprod: k = detail::vec_neon(); break;  // no 8-bit products: the same kernels

@@ -69,4 +69,5 @@ static void quantize_q8_K(const float* x, void* act, int64_t n) {
     }
     y[i].d = amax != 0 ? 1.0f / id : 0.0f;
   }
+  copy_q8_K_tile_bytes(act, n);
 }

@@ -21,6 +21,7 @@ TEST(Peak, EveryVariantCountsItsOperations) {
       {detail::peak_f32_scalar, 2.0 * 16, Isa::scalar},     {detail::peak_int8_scalar, 2.0 * 16, Isa::scalar},
       {detail::peak_f32_avx2(), 2.0 * 8 * 16, Isa::avx2},   {detail::peak_int8_avx2(), 2.0 * 32 * 16, Isa::avx2},
       {detail::peak_f32_avx512(), 2.0 * 16 * 16, Isa::avx512}, {detail::peak_int8_avx512(), 2.0 * 64 * 16, Isa::avx512},
+      {detail::peak_int8_amx(), 2.0 * 4 * 16 * 16 * 64, Isa::amx},
       {detail::peak_f32_neon(), 2.0 * 4 * 16, Isa::neon},   {detail::peak_int8_neon(), 2.0 * 16 * 16, Isa::neon},
       {detail::peak_int8_neon_dotprod(), 2.0 * 16 * 16, Isa::neon_dotprod},
   };
@@ -49,4 +50,10 @@ TEST(Peak, MeasuresPositiveRatesAndSimdBeatsScalar) {
   // 8 or 16 lanes per instruction against one: even on a loaded machine well above the scalar loop.
   EXPECT_GT(simd.f32_gflops, 1.5 * scalar.f32_gflops);
   EXPECT_GT(simd.int8_gops, 1.5 * scalar.int8_gops);
+  // The AMX tile unit (16384 products per instruction against a zmm's 64) is measured only where kernels use it.
+  if (saved == Isa::amx) {
+    EXPECT_GT(simd.int8_tile_gops, 1.5 * simd.int8_gops);
+  } else {
+    EXPECT_EQ(simd.int8_tile_gops, 0.0);
+  }
 }

@@ -1,0 +1,302 @@
+// AMX kernel table: avx512's, with the prefill tiles of the K-quants on the AMX tile unit (TDPBSUD / TDPBSSD: a
+// 16×64 by 64×16 block of 8-bit products summed into a 16×16 block of i32 per instruction, 16384 products where a
+// zmm vpdpbusd does 64). Every output keeps the canonical order of gemm_impl.h bit for bit.
+//
+// The canonical K-quant sum of a super-block multiplies each 16-value sub-block by an integer scale before the
+// float step, and a tile product cannot scale inside its sum. So the weights go into the tiles pre-scaled: sc·u
+// (|sc·u| < 2^13 for every K-quant) split into its low byte (unsigned) and high byte (signed),
+//     isum = Σ q·lo(sc·u) + 256 · Σ q·hi(sc·u)          (exact in i32: |isum| < 256 · 8192 · 127 < 2^31)
+// two tile products per 64 values (one for Q2_K, whose sc·u < 256). The mins' sum Σ_j mn[j]·bsums[j] and the
+// float steps run on the vector units, 16 rows per zmm as in the avx512 packed kernel:
+//     v = ((d · da) · float(isum)) - ((dm · da) · float(msum));  acc = acc + v     (lane r = weight row r)
+//
+// Tiles: A = 16 tokens × 64 activation bytes, loaded from the q8_K rows' 64-byte aligned copy of their bytes
+// (gemm_impl.h; from the blocks themselves, whose bytes straddle cache lines, the loads ran ~3x slower); B = 16
+// packed weight rows in the tile unit's 4-byte-interleaved layout (row p: bytes 4p..4p+3 of each weight row),
+// the transposed layout the avx512 packed kernel already builds (pack_rows8), multiplied out into lo / hi;
+// C = 16 tokens × 16 rows of i32, one zmm of rows per token. Fewer than 16 tokens, and a tile's last nc % 16,
+// go through the avx512 kernel: they give the same bits.
+//
+// What bounds it (a harness of one 16-token run, everything in L1/L2, 2.97 GHz): a super-block of 16 rows × 16
+// tokens takes ~500 cycles where its 8 tile products need 128: the tile loads of A come from L2 (~140 cycles),
+// and the float steps (~160 cycles for 16 tokens, 10 per token) overlap the tile work only in part.
+// prefill/Q4_K 4096x4096 on 2 threads: 1.47x the avx512 kernel; Q6_K 1.8x (bench/kernels, in turns).
+#include "kernels/gemm_impl.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
+    defined(__AMX_TILE__) && defined(__AMX_INT8__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "tensor/blocks.h"
+
+namespace prima::kernels::detail {
+namespace {
+#include "kernels/x86_common.inl"
+#include "kernels/x86_gemm_k.inl"
+
+// The tile registers' shapes (palette 1): every tile 16 rows of 64 bytes. The configuration is per thread;
+// each call loads it and releases the tiles when it returns (the OS then need not save them).
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+void load_tile_config() {
+  TileConfig c;
+  for (int t = 0; t < 8; ++t) {
+    c.colsb[t] = 64;
+    c.rows[t] = 16;
+  }
+  _tile_loadconfig(&c);
+}
+
+// tilestored without GCC's memory clobber: the asm names the 1 KB it writes, so values the compiler keeps in
+// registers (the accumulators) stay there.
+#define PRIMA_TILE_STORE(src, buf)                                                                         \
+  __asm__ volatile("tilestored %%tmm" #src ", (%1,%2,1)" : "=m"(*reinterpret_cast<int32_t(*)[16][16]>(buf)) \
+                   : "r"(static_cast<void*>(buf)), "r"(64L))
+
+// One super-block of 16 weight rows as tile-unit B operands: for p < 64, lane r (4 bytes) of lo[p] / hi[p] =
+// the low / high bytes of sc·u of values 4p..4p+3 of row r; mn[m] lane r = row r's mins of sub-blocks 2m and
+// 2m + 1 as an i16 pair (pack_rows8's: 4·sc for Q3_K, 32·sc for Q6_K); d, dm the rows' f16 scales as floats.
+struct PackedAmx {
+  __m512i lo[64], hi[64], mn[8];
+  __m512 d, dm;
+};
+
+// acc + the i16 pair at q broadcast to every lane, dotted with v's i16 pairs (vpdpwssd with an embedded
+// broadcast: one instruction where GCC emits a vpbroadcastd load beside it).
+static inline __m512i dpwssd_bcast16(__m512i acc, __m512i v, const int16_t* q) {
+  typedef int32_t __attribute__((may_alias)) i32_alias;
+  __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(v), "m"(*reinterpret_cast<const i32_alias*>(q)));
+  return acc;
+}
+
+template <class B, ggml_type kType>
+struct AmxK {
+  static constexpr bool kHi = !std::is_same_v<B, block_q2_K>;  // Q2_K: sc·u <= 15·3, one byte
+  static constexpr int kBlocks = 4;    // super-blocks packed at a time (35 KB; 2: 0.95x, 8: 0.94x)
+  static constexpr int kTokens = 256;  // tokens per tile (matmul's tile_tokens): each pack serves 16 tiles of A
+  static constexpr int16_t kTileTokens = kTokens;
+  // Rows per tile: the super-block chunks are the outer loop, so the rows need not fit L2 with the activations;
+  // more rows per tile read the tile's activations (~30 KB per token with 14336-value rows) fewer times.
+  static constexpr int16_t kTileRows = 256;
+
+  static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedAmx* pk) {
+    struct alignas(64) {
+      __m512i w[64], sc[16];
+    } t;
+    const __m512i low_bytes = _mm512_set1_epi16(0x00ff);
+    constexpr __mmask64 kOdd = 0xaaaaaaaaaaaaaaaaull;
+    for (int ib = 0; ib < nb_chunk; ++ib) {
+      PackedAmx& p = pk[ib];
+      alignas(32) uint16_t d[16], dm[16];
+#pragma GCC unroll 1
+      for (int half = 0; half < 2; ++half)
+        pack_rows8(wr + 8 * half, i0 + ib, reinterpret_cast<__m256i*>(t.w) + half, reinterpret_cast<__m256i*>(t.sc) + half,
+                   reinterpret_cast<__m256i*>(p.mn) + half, d + 8 * half, dm + 8 * half, 2);
+      p.d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d)));
+      p.dm = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dm)));
+#pragma GCC unroll 2
+      for (int j = 0; j < 16; ++j) {
+        // (sc, sc) as an i16 pair per lane
+        const __m512i sc16 = _mm512_or_si512(_mm512_and_si512(t.sc[j], _mm512_set1_epi32(0xffff)), _mm512_slli_epi32(t.sc[j], 16));
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+          const int pi = 4 * j + k;
+          const __m512i w = t.w[pi];
+          const __m512i pe = _mm512_mullo_epi16(_mm512_and_si512(w, low_bytes), sc16);  // values 4pi, 4pi + 2
+          const __m512i po = _mm512_mullo_epi16(_mm512_srli_epi16(w, 8), sc16);         // values 4pi + 1, 4pi + 3
+          p.lo[pi] = _mm512_mask_blend_epi8(kOdd, pe, _mm512_slli_epi16(po, 8));
+          if constexpr (kHi) p.hi[pi] = _mm512_mask_blend_epi8(kOdd, _mm512_srli_epi16(pe, 8), po);
+        }
+      }
+    }
+  }
+
+  // The float steps of super-block i for 4 tokens of activation rows a (as_ bytes apart), from their tile sums
+  // lo / hi (i32, row t = token t, lane r = weight row r): acc[t] lane r += the term.
+  static inline void finish(const PackedAmx& p, const int32_t (*lo)[16], const int32_t (*hi)[16], const uint8_t* a,
+                            size_t as_, int64_t i, __m512* acc) {
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; ++t) {
+      const auto& b = *reinterpret_cast<const block_q8_K*>(a + t * as_ + i * sizeof(block_q8_K));
+      __m512i isum = _mm512_load_si512(lo[t]);
+      if constexpr (kHi) isum = _mm512_add_epi32(isum, _mm512_slli_epi32(_mm512_load_si512(hi[t]), 8));
+      // Σ_j mn[j] · bsums[j], the token's bsums pairs broadcast from memory, in two chains
+      __m512i m0 = dpwssd_bcast16(_mm512_setzero_si512(), p.mn[0], b.bsums);
+      __m512i m1 = dpwssd_bcast16(_mm512_setzero_si512(), p.mn[1], b.bsums + 2);
+#pragma GCC unroll 3
+      for (int m = 2; m < 8; m += 2) {
+        m0 = dpwssd_bcast16(m0, p.mn[m], b.bsums + 2 * m);
+        m1 = dpwssd_bcast16(m1, p.mn[m + 1], b.bsums + 2 * m + 2);
+      }
+      const __m512i msum = _mm512_add_epi32(m0, m1);
+      const __m512 dav = _mm512_set1_ps(b.d);
+      const __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(p.d, dav), _mm512_cvtepi32_ps(isum)),
+                                     _mm512_mul_ps(_mm512_mul_ps(p.dm, dav), _mm512_cvtepi32_ps(msum)));
+      acc[t] = _mm512_add_ps(acc[t], v);
+    }
+  }
+
+  // The products of super-block i (its packed rows p) with 16 tokens: C tiles CL (low bytes) and CH (high), A
+  // tiles alternating between tmm0 and tmm3, B in tmm1 / tmm2; after each quarter, fin(k).
+#define PRIMA_AMX_SB(CL, CH, FIN)                                               \
+  do {                                                                          \
+    _tile_zero(CL);                                                             \
+    if constexpr (kHi) _tile_zero(CH);                                          \
+    for (int k = 0; k < 4; k += 2) {                                            \
+      _tile_loadd(0, q + 64 * k, static_cast<long>(as_));                       \
+      _tile_loadd(1, p.lo + 16 * k, 64);                                        \
+      _tile_dpbsud(CL, 0, 1);                                                   \
+      if constexpr (kHi) {                                                      \
+        _tile_loadd(2, p.hi + 16 * k, 64);                                      \
+        _tile_dpbssd(CH, 0, 2);                                                 \
+      }                                                                         \
+      FIN(k);                                                                   \
+      _tile_loadd(3, q + 64 * (k + 1), static_cast<long>(as_));                 \
+      _tile_loadd(1, p.lo + 16 * (k + 1), 64);                                  \
+      _tile_dpbsud(CL, 3, 1);                                                   \
+      if constexpr (kHi) {                                                      \
+        _tile_loadd(2, p.hi + 16 * (k + 1), 64);                                \
+        _tile_dpbssd(CH, 3, 2);                                                 \
+      }                                                                         \
+      FIN(k + 1);                                                               \
+    }                                                                           \
+  } while (0)
+
+  // Super-blocks i0 .. i0 + nb_chunk - 1 against 16 tokens (one tile of A per 64 values, from a): acc[0..15].
+  // Even super-blocks sum into tmm4 / tmm5, odd ones into tmm6 / tmm7: a super-block's products never wait for
+  // the store of the one before (with one set they took turns: 1.6x slower). Its float steps run while the
+  // tile unit works on the next one, a quarter of the tokens after each quarter of the products.
+  static void run(const PackedAmx* pk, int nb_chunk, const uint8_t* a, size_t as_, size_t tiles, int64_t i0,
+                  __m512* acc_mem) {
+    __m512 acc[16];
+#pragma GCC unroll 16
+    for (int t = 0; t < 16; ++t) acc[t] = acc_mem[t];
+    alignas(64) int32_t c[2][2][16][16];  // [super-block % 2][lo, hi][token][row]
+    auto fin_of = [&](int jb) {
+      return [&, jb](int k) {
+        if (jb < 0) return;
+        int32_t(*cb)[16][16] = c[jb % 2];
+        finish(pk[jb], cb[0] + 4 * k, cb[1] + 4 * k, a + 4 * k * as_, as_, i0 + jb, acc + 4 * k);
+      };
+    };
+    int ib = 0;
+    for (; ib < nb_chunk; ++ib) {
+      const PackedAmx& p = pk[ib];
+      const uint8_t* q = a + tiles + static_cast<size_t>(i0 + ib) * QK_K;  // the rows' aligned copy of the qs
+      const auto fin = fin_of(ib - 1);
+      if (ib % 2 == 0) {
+        PRIMA_AMX_SB(4, 5, fin);
+        PRIMA_TILE_STORE(4, c[ib % 2][0]);
+        if constexpr (kHi) PRIMA_TILE_STORE(5, c[ib % 2][1]);
+      } else {
+        PRIMA_AMX_SB(6, 7, fin);
+        PRIMA_TILE_STORE(6, c[ib % 2][0]);
+        if constexpr (kHi) PRIMA_TILE_STORE(7, c[ib % 2][1]);
+      }
+    }
+    const auto fin = fin_of(ib - 1);  // the last super-block's float steps
+    for (int k = 0; k < 4; ++k) fin(k);
+#pragma GCC unroll 16
+    for (int t = 0; t < 16; ++t) acc_mem[t] = acc[t];
+  }
+#undef PRIMA_AMX_SB
+
+  static void tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as_, int nc, float* y,
+                   size_t ldy) {
+    const TileFn base = avx512_kernels()->tile[static_cast<int>(kType)];
+    const int full = nc / 16 * 16;  // tokens in whole tiles of A; the rest through avx512 (the same bits)
+    if (full == 0) {
+      base(n, w, ws, nr, a, as_, nc, y, ldy);
+      return;
+    }
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* ab = static_cast<const uint8_t*>(a);
+    const int64_t nb = n / QK_K;
+    const size_t tiles = q8_K_tile_offset(n);
+    const int n_groups = (nr + 15) / 16;
+    // The float accumulators of every (16-row group, token) of the tile; grown once per thread, never shrunk.
+    struct alignas(64) Lanes {
+      float v[16];
+    };
+    thread_local std::vector<Lanes> acc_store;
+    if (acc_store.size() < static_cast<size_t>(n_groups) * kTokens) acc_store.resize(static_cast<size_t>(n_groups) * kTokens);
+    __m512* const acc = reinterpret_cast<__m512*>(acc_store.data());
+    alignas(64) PackedAmx pk[kBlocks];
+    load_tile_config();
+    for (int c0 = 0; c0 < full; c0 += kTokens) {
+      const int cn = min_int(kTokens, full - c0);
+      for (int g = 0; g < n_groups; ++g)
+        for (int c = 0; c < cn; ++c) acc[g * kTokens + c] = _mm512_setzero_ps();
+      // Super-block chunks outermost: a chunk's activations (cn rows × kBlocks × 256 bytes) stay in L2 while
+      // every row group runs over them; row groups outermost streamed the tile's whole activations (2.2 MB with
+      // 4096-value rows: more than L2) once per row group.
+      for (int64_t i0 = 0; i0 < nb; i0 += kBlocks) {
+        const int nbc = static_cast<int>(nb - i0 < kBlocks ? nb - i0 : kBlocks);
+        for (int g = 0; g < n_groups; ++g) {
+          const int r0 = 16 * g;
+          const B* wr[16];
+#pragma GCC unroll 16
+          for (int k = 0; k < 16; ++k) wr[k] = reinterpret_cast<const B*>(wb + min_int(r0 + k, nr - 1) * ws);  // pad
+          pack(wr, i0, nbc, pk);
+          __asm__ volatile("" ::: "memory");  // tileloadd's asm does not say it reads pk: keep the stores before it
+          for (int t = 0; t < cn; t += 16) run(pk, nbc, ab + (c0 + t) * as_, as_, tiles, i0, acc + g * kTokens + t);
+        }
+      }
+      for (int g = 0; g < n_groups; ++g) {
+        const int r0 = 16 * g, rn = min_int(16, nr - r0);
+        for (int c = 0; c < cn; ++c) {
+          float* out = y + (c0 + c) * ldy + r0;
+          if (rn == 16) {
+            _mm512_storeu_ps(out, acc[g * kTokens + c]);
+          } else {
+            _mm512_mask_storeu_ps(out, static_cast<__mmask16>((1u << rn) - 1), acc[g * kTokens + c]);
+          }
+        }
+      }
+    }
+    _tile_release();
+    if (full < nc) base(n, w, ws, nr, ab + full * as_, as_, nc - full, y + full * ldy, ldy);
+  }
+};
+
+IsaKernels make_amx_table() {
+  IsaKernels k = *avx512_kernels();
+  auto set = [&]<class K>(ggml_type t, K) {
+    k.tile[static_cast<int>(t)] = K::tile;
+    k.tile_tokens[static_cast<int>(t)] = K::kTileTokens;
+    k.tile_rows[static_cast<int>(t)] = K::kTileRows;
+  };
+  set(ggml_type::Q2_K, AmxK<block_q2_K, ggml_type::Q2_K>{});
+  set(ggml_type::Q3_K, AmxK<block_q3_K, ggml_type::Q3_K>{});
+  set(ggml_type::Q4_K, AmxK<block_q4_K, ggml_type::Q4_K>{});
+  set(ggml_type::Q5_K, AmxK<block_q5_K, ggml_type::Q5_K>{});
+  set(ggml_type::Q6_K, AmxK<block_q6_K, ggml_type::Q6_K>{});
+  return k;
+}
+
+}  // namespace
+
+const IsaKernels* amx_kernels() {
+  static const IsaKernels k = make_amx_table();
+  return &k;
+}
+
+}  // namespace prima::kernels::detail
+#else
+namespace prima::kernels::detail {
+const IsaKernels* amx_kernels() { return nullptr; }
+}  // namespace prima::kernels::detail
+#endif
