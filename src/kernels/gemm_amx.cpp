@@ -1,6 +1,7 @@
-// AMX kernel table: avx512's, with the prefill tiles of the K-quants on the AMX tile unit (TDPBSUD / TDPBSSD: a
-// 16×64 by 64×16 block of 8-bit products summed into a 16×16 block of i32 per instruction, 16384 products where a
-// zmm vpdpbusd does 64). Every output keeps the canonical order of gemm_impl.h bit for bit.
+// AMX kernel table: avx512's, with the prefill tiles of the quantized types on the AMX tile unit (TDPBSUD /
+// TDPBSSD: a 16×64 by 64×16 block of 8-bit products summed into a 16×16 block of i32 per instruction, 16384
+// products where a zmm vpdpbusd does 64). Every output keeps the canonical order of gemm_impl.h bit for bit.
+// The K-quants first; the 32-value block types (AmxQ32) further down.
 //
 // The canonical K-quant sum of a super-block multiplies each 16-value sub-block by an integer scale before the
 // float step, and a tile product cannot scale inside its sum. So the weights go into the tiles pre-scaled: sc·u
@@ -20,7 +21,7 @@
 // What bounds it (a harness of one 16-token run, everything in L1/L2, 2.97 GHz): a super-block of 16 rows × 16
 // tokens takes ~500 cycles where its 8 tile products need 128: the tile loads of A come from L2 (~140 cycles),
 // and the float steps (~160 cycles for 16 tokens, 10 per token) overlap the tile work only in part.
-// prefill/Q4_K 4096x4096 on 2 threads: 1.47x the avx512 kernel; Q6_K 1.8x (bench/kernels, in turns).
+// prefill/Q4_K 4096x4096 on 2 threads: 1.5x the avx512 kernel; Q6_K 1.87x (bench/kernels, in turns).
 #include "kernels/gemm_impl.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
@@ -40,6 +41,7 @@ namespace prima::kernels::detail {
 namespace {
 #include "kernels/x86_common.inl"
 #include "kernels/x86_gemm_k.inl"
+#include "kernels/x86_gemm_q32.inl"
 
 // The tile registers' shapes (palette 1): every tile 16 rows of 64 bytes. The configuration is per thread;
 // each call loads it and releases the tiles when it returns (the OS then need not save them).
@@ -51,9 +53,29 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
+// The K-quants' shapes: every tile 16 rows of 64 bytes.
 void load_tile_config() {
   TileConfig c;
   for (int t = 0; t < 8; ++t) {
+    c.colsb[t] = 64;
+    c.rows[t] = 16;
+  }
+  _tile_loadconfig(&c);
+}
+
+// The 32-value blocks' shapes: A (tmm0, tmm1) 16 tokens × 32 bytes, B (tmm2, tmm3) 8 rows of 64 bytes (one block of
+// 16 weight rows), C (tmm4 .. tmm7) 16 × 16 i32.
+void load_tile_config_q32() {
+  TileConfig c;
+  for (int t = 0; t < 2; ++t) {
+    c.colsb[t] = 32;
+    c.rows[t] = 16;
+  }
+  for (int t = 2; t < 4; ++t) {
+    c.colsb[t] = 64;
+    c.rows[t] = 8;
+  }
+  for (int t = 4; t < 8; ++t) {
     c.colsb[t] = 64;
     c.rows[t] = 16;
   }
@@ -272,6 +294,132 @@ struct AmxK {
   }
 };
 
+// The 32-value block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL). The canonical sum of a block needs no scale
+// inside it, isum = Σ u·q with u the unsigned values, so the avx512 packer's transposed block (Q32Packer: lane r
+// = 4 bytes of row r, 8 vectors per block) is the B tile as it is, and one TDPBSUD gives 16 tokens × 16 rows of
+// a block. The float steps stay per block on zmm (lane r = row r):
+//     v = ((dw · da) · float(isum)) + (bw · s);  acc = acc + v
+// A tile row is one block's 32 activation bytes, which in block_q8_32x8 groups (352 bytes, qs at 96) start on a
+// 32-byte boundary: no copy needed. A tile product takes as long for 32 bytes of K as for 64, and the float steps
+// come once per 32 values, so these gain less than the K-quants.
+template <class B, ggml_type kType>
+struct AmxQ32 {
+  using Packer = Q32Packer<B>;
+  static constexpr int kBlocks = 32;   // blocks packed at a time (Q32Packer's chunk: 20 KB, L1)
+  static constexpr int kTokens = 256;
+  static constexpr int16_t kTileTokens = kTokens;
+  static constexpr int16_t kTileRows = 256;
+
+  // The float steps of block i for 16 tokens (activation rows a, as_ bytes apart) from their tile sums c.
+  static inline void finish(const PackedQ32& p, const int32_t (*c)[16], const uint8_t* a, size_t as_, int64_t i,
+                            __m512* acc) {
+    const int64_t gi = i / 8;
+    const int b = static_cast<int>(i % 8);
+#pragma GCC unroll 4
+    for (int t = 0; t < 16; ++t) {
+      const block_q8_32x8& g = reinterpret_cast<const block_q8_32x8*>(a + t * as_)[gi];
+      const __m512 dd = _mm512_mul_ps(p.dw, _mm512_set1_ps(g.d[b]));
+      const __m512 v = _mm512_add_ps(_mm512_mul_ps(dd, _mm512_cvtepi32_ps(_mm512_load_si512(c[t]))),
+                                     _mm512_mul_ps(p.bw, _mm512_set1_ps(g.s[b])));
+      acc[t] = _mm512_add_ps(acc[t], v);
+    }
+  }
+
+  // Blocks i0 .. i0 + nb_chunk - 1 against 32 tokens (tiles of A at a and a + 16 rows): acc[0..31]. Blocks
+  // alternate between B in tmm2 with C in tmm4 / tmm5 and B in tmm3 with C in tmm6 / tmm7, so that a block's
+  // products need not wait for the last block's stores; its float steps follow the next block's products.
+#define PRIMA_AMX_Q32(TB, C0, C1)                                        \
+  do {                                                                   \
+    _tile_zero(C0);                                                      \
+    _tile_zero(C1);                                                      \
+    _tile_loadd(TB, pk[ib].w, 64);                                       \
+    _tile_loadd(0, q, static_cast<long>(as_));                           \
+    _tile_dpbsud(C0, 0, TB);                                             \
+    _tile_loadd(1, q + 16 * as_, static_cast<long>(as_));                \
+    _tile_dpbsud(C1, 1, TB);                                             \
+    fin();                                                               \
+    PRIMA_TILE_STORE(C0, c[ib % 2][0]);                                  \
+    PRIMA_TILE_STORE(C1, c[ib % 2][1]);                                  \
+  } while (0)
+  static void run(const PackedQ32* pk, int nb_chunk, const uint8_t* a, size_t as_, int64_t i0, __m512* acc) {
+    alignas(64) int32_t c[2][2][16][16];  // [block % 2][token tile][token][row]
+    for (int ib = 0; ib <= nb_chunk; ++ib) {
+      // The last block's float steps, issued between this block's products and its stores.
+      auto fin = [&] {
+        if (ib == 0) return;
+        const int jb = ib - 1;
+        finish(pk[jb], c[jb % 2][0], a, as_, i0 + jb, acc);
+        finish(pk[jb], c[jb % 2][1], a + 16 * as_, as_, i0 + jb, acc + 16);
+      };
+      if (ib == nb_chunk) {
+        fin();
+        break;
+      }
+      const int64_t i = i0 + ib;
+      const uint8_t* q = a + (i / 8) * static_cast<int64_t>(sizeof(block_q8_32x8)) + offsetof(block_q8_32x8, qs) +
+                         32 * (i % 8);
+      if (ib % 2 == 0) {
+        PRIMA_AMX_Q32(2, 4, 5);
+      } else {
+        PRIMA_AMX_Q32(3, 6, 7);
+      }
+    }
+  }
+#undef PRIMA_AMX_Q32
+
+  static void tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as_, int nc, float* y,
+                   size_t ldy) {
+    const TileFn base = avx512_kernels()->tile[static_cast<int>(kType)];
+    const int full = nc / 32 * 32;  // tokens in pairs of A tiles; the rest through avx512 (the same bits)
+    if (full == 0) {
+      base(n, w, ws, nr, a, as_, nc, y, ldy);
+      return;
+    }
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* ab = static_cast<const uint8_t*>(a);
+    const int64_t nb = n / 32;
+    const int n_groups = (nr + 15) / 16;
+    struct alignas(64) Lanes {
+      float v[16];
+    };
+    thread_local std::vector<Lanes> acc_store;
+    if (acc_store.size() < static_cast<size_t>(n_groups) * kTokens) acc_store.resize(static_cast<size_t>(n_groups) * kTokens);
+    __m512* const acc = reinterpret_cast<__m512*>(acc_store.data());
+    alignas(64) PackedQ32 pk[kBlocks];
+    load_tile_config_q32();
+    for (int c0 = 0; c0 < full; c0 += kTokens) {
+      const int cn = min_int(kTokens, full - c0);
+      for (int g = 0; g < n_groups; ++g)
+        for (int c = 0; c < cn; ++c) acc[g * kTokens + c] = _mm512_setzero_ps();
+      for (int64_t i0 = 0; i0 < nb; i0 += kBlocks) {  // block chunks outermost, as the K-quants
+        const int nbc = static_cast<int>(nb - i0 < kBlocks ? nb - i0 : kBlocks);
+        for (int g = 0; g < n_groups; ++g) {
+          const int r0 = 16 * g;
+          const B* wr[16];
+#pragma GCC unroll 16
+          for (int k = 0; k < 16; ++k) wr[k] = reinterpret_cast<const B*>(wb + min_int(r0 + k, nr - 1) * ws);  // pad
+          Packer::pack(wr, i0, nbc, pk);
+          __asm__ volatile("" ::: "memory");  // tileloadd's asm does not say it reads pk: keep the stores before it
+          for (int t = 0; t < cn; t += 32) run(pk, nbc, ab + (c0 + t) * as_, as_, i0, acc + g * kTokens + t);
+        }
+      }
+      for (int g = 0; g < n_groups; ++g) {
+        const int r0 = 16 * g, rn = min_int(16, nr - r0);
+        for (int c = 0; c < cn; ++c) {
+          float* out = y + (c0 + c) * ldy + r0;
+          if (rn == 16) {
+            _mm512_storeu_ps(out, acc[g * kTokens + c]);
+          } else {
+            _mm512_mask_storeu_ps(out, static_cast<__mmask16>((1u << rn) - 1), acc[g * kTokens + c]);
+          }
+        }
+      }
+    }
+    _tile_release();
+    if (full < nc) base(n, w, ws, nr, ab + full * as_, as_, nc - full, y + full * ldy, ldy);
+  }
+};
+
 IsaKernels make_amx_table() {
   IsaKernels k = *avx512_kernels();
   auto set = [&]<class K>(ggml_type t, K) {
@@ -284,6 +432,12 @@ IsaKernels make_amx_table() {
   set(ggml_type::Q4_K, AmxK<block_q4_K, ggml_type::Q4_K>{});
   set(ggml_type::Q5_K, AmxK<block_q5_K, ggml_type::Q5_K>{});
   set(ggml_type::Q6_K, AmxK<block_q6_K, ggml_type::Q6_K>{});
+  set(ggml_type::Q4_0, AmxQ32<block_q4_0, ggml_type::Q4_0>{});
+  set(ggml_type::Q4_1, AmxQ32<block_q4_1, ggml_type::Q4_1>{});
+  set(ggml_type::Q5_0, AmxQ32<block_q5_0, ggml_type::Q5_0>{});
+  set(ggml_type::Q5_1, AmxQ32<block_q5_1, ggml_type::Q5_1>{});
+  set(ggml_type::Q8_0, AmxQ32<block_q8_0, ggml_type::Q8_0>{});
+  set(ggml_type::IQ4_NL, AmxQ32<block_iq4_nl, ggml_type::IQ4_NL>{});
   return k;
 }
 
