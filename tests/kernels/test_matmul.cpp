@@ -11,7 +11,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <tuple>
 
@@ -244,6 +246,52 @@ TEST(Isa, AvailableSetsAreTheExpectedOnes) {
   for (Isa isa : test::available_isas()) got += std::string(got.empty() ? "" : " ") + std::string(isa_name(isa));
   EXPECT_EQ(got, want);
   EXPECT_EQ(best_isa(), test::available_isas().back());
+}
+
+TEST(Isa, AmxWhereLinuxReportsIt) {
+  // An independent witness for the detection: Linux lists amx_tile and amx_int8 in /proc/cpuinfo only when the CPU
+  // has them and the kernel manages their state. There the amx set must be available (else its kernels would go
+  // untested here without a word); elsewhere it must not be.
+  std::ifstream in("/proc/cpuinfo");
+  if (!in) GTEST_SKIP() << "no /proc/cpuinfo";
+  std::string line;
+  bool tile = false, int8 = false, avx512 = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream words(line);
+    for (std::string w; words >> w;) {
+      tile |= w == "amx_tile";
+      int8 |= w == "amx_int8";
+      avx512 |= w == "avx512_vnni";
+    }
+    break;
+  }
+  if (tile && int8 && avx512 && isa_available(Isa::avx512)) {
+    EXPECT_TRUE(isa_available(Isa::amx)) << "the CPU and kernel have AMX, the amx set is unavailable";
+    EXPECT_EQ(best_isa(), Isa::amx);
+  } else {
+    EXPECT_FALSE(isa_available(Isa::amx));
+  }
+}
+
+TEST(Isa, Q8KRowsCarryAnAlignedCopyOfTheirBytes) {
+  // The AMX kernels load a q8_K row's bytes as tile rows from the copy after its blocks (gemm_impl.h): it starts on
+  // a 64-byte boundary, rows are whole lines, and it holds every block's qs in order.
+  using namespace detail;
+  for (int64_t n : {int64_t{256}, int64_t{4096}, int64_t{14336}}) {
+    EXPECT_EQ(q8_K_tile_offset(n) % 64, 0u) << n;
+    EXPECT_GE(q8_K_tile_offset(n), static_cast<size_t>(n / QK_K) * sizeof(block_q8_K)) << n;
+    EXPECT_EQ(act_row_bytes(ActFormat::q8_K, n) % 64, 0u) << n;
+    const auto x = test::random_floats(static_cast<size_t>(n), 5);
+    for (Isa isa : test::available_isas()) {
+      std::vector<uint8_t> row(act_row_bytes(ActFormat::q8_K, n), 0xaa);
+      act_quantizer(kernels_for(isa), ActFormat::q8_K)(x.data(), row.data(), n);
+      const auto* blocks = reinterpret_cast<const block_q8_K*>(row.data());
+      for (int64_t i = 0; i < n / QK_K; ++i)
+        ASSERT_EQ(std::memcmp(row.data() + q8_K_tile_offset(n) + i * QK_K, blocks[i].qs, QK_K), 0)
+            << isa_name(isa) << " n=" << n << " block " << i;
+    }
+  }
 }
 
 TEST(Isa, ActivationQuantizersAreBitIdenticalAcrossIsas) {
