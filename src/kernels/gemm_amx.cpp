@@ -43,8 +43,8 @@ namespace {
 #include "kernels/x86_gemm_k.inl"
 #include "kernels/x86_gemm_q32.inl"
 
-// The tile registers' shapes (palette 1): every tile 16 rows of 64 bytes. The configuration is per thread;
-// each call loads it and releases the tiles when it returns (the OS then need not save them).
+// The tile registers' shapes (palette 1), one configuration per kernel family below. It is per thread: each
+// call loads its own and releases the tiles when it returns (the OS then need not save them).
 struct alignas(64) TileConfig {
   uint8_t palette = 1;
   uint8_t start_row = 0;
