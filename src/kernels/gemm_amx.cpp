@@ -35,6 +35,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/amx_tiles.h"
 #include "tensor/blocks.h"
 
 namespace prima::kernels::detail {
@@ -43,44 +44,8 @@ namespace {
 #include "kernels/x86_gemm_k.inl"
 #include "kernels/x86_gemm_q32.inl"
 
-// The tile registers' shapes (palette 1), one configuration per kernel family below. It is per thread: each
+// The tile registers' shapes (amx_tiles.h), one configuration per kernel family below. It is per thread: each
 // call loads its own and releases the tiles when it returns (the OS then need not save them).
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
-// The K-quants' shapes: every tile 16 rows of 64 bytes.
-void load_tile_config() {
-  TileConfig c;
-  for (int t = 0; t < 8; ++t) {
-    c.colsb[t] = 64;
-    c.rows[t] = 16;
-  }
-  _tile_loadconfig(&c);
-}
-
-// The 32-value blocks' shapes: A (tmm0, tmm1) 16 tokens × 32 bytes, B (tmm2, tmm3) 8 rows of 64 bytes (one block of
-// 16 weight rows), C (tmm4 .. tmm7) 16 × 16 i32.
-void load_tile_config_q32() {
-  TileConfig c;
-  for (int t = 0; t < 2; ++t) {
-    c.colsb[t] = 32;
-    c.rows[t] = 16;
-  }
-  for (int t = 2; t < 4; ++t) {
-    c.colsb[t] = 64;
-    c.rows[t] = 8;
-  }
-  for (int t = 4; t < 8; ++t) {
-    c.colsb[t] = 64;
-    c.rows[t] = 16;
-  }
-  _tile_loadconfig(&c);
-}
 
 // tilestored without GCC's memory clobber: the asm names the 1 KB it writes, so values the compiler keeps in
 // registers (the accumulators) stay there.
@@ -107,6 +72,11 @@ static inline __m512i dpwssd_bcast16(__m512i acc, __m512i v, const int16_t* q) {
 template <class B, ggml_type kType>
 struct AmxK {
   static constexpr bool kHi = !std::is_same_v<B, block_q2_K>;  // Q2_K: sc·u <= 15·3, one byte
+  using Block = B;
+  using Packed = PackedAmx;
+  static constexpr ggml_type kTypeId = kType;
+  static constexpr int kBlockValues = QK_K;
+  static constexpr int kRunTokens = 16;  // tokens per run: one tile of A
   static constexpr int kBlocks = 4;    // super-blocks packed at a time (35 KB; 2: 0.95x, 8: 0.94x)
   static constexpr int kTokens = 256;  // tokens per tile (matmul's tile_tokens): each pack serves 16 tiles of A
   static constexpr int16_t kTileTokens = kTokens;
@@ -236,62 +206,14 @@ struct AmxK {
   }
 #undef PRIMA_AMX_SB
 
-  static void tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as_, int nc, float* y,
-                   size_t ldy) {
-    const TileFn base = avx512_kernels()->tile[static_cast<int>(kType)];
-    const int full = nc / 16 * 16;  // tokens in whole tiles of A; the rest through avx512 (the same bits)
-    if (full == 0) {
-      base(n, w, ws, nr, a, as_, nc, y, ldy);
-      return;
-    }
-    const auto* wb = static_cast<const uint8_t*>(w);
-    const auto* ab = static_cast<const uint8_t*>(a);
-    const int64_t nb = n / QK_K;
-    const size_t tiles = q8_K_tile_offset(n);
-    const int n_groups = (nr + 15) / 16;
-    // The float accumulators of every (16-row group, token) of the tile; grown once per thread, never shrunk.
-    struct alignas(64) Lanes {
-      float v[16];
-    };
-    thread_local std::vector<Lanes> acc_store;
-    if (acc_store.size() < static_cast<size_t>(n_groups) * kTokens) acc_store.resize(static_cast<size_t>(n_groups) * kTokens);
-    __m512* const acc = reinterpret_cast<__m512*>(acc_store.data());
-    alignas(64) PackedAmx pk[kBlocks];
-    load_tile_config();
-    for (int c0 = 0; c0 < full; c0 += kTokens) {
-      const int cn = min_int(kTokens, full - c0);
-      for (int g = 0; g < n_groups; ++g)
-        for (int c = 0; c < cn; ++c) acc[g * kTokens + c] = _mm512_setzero_ps();
-      // Super-block chunks outermost: a chunk's activations (cn rows × kBlocks × 256 bytes) stay in L2 while
-      // every row group runs over them; row groups outermost streamed the tile's whole activations (2.2 MB with
-      // 4096-value rows: more than L2) once per row group.
-      for (int64_t i0 = 0; i0 < nb; i0 += kBlocks) {
-        const int nbc = static_cast<int>(nb - i0 < kBlocks ? nb - i0 : kBlocks);
-        for (int g = 0; g < n_groups; ++g) {
-          const int r0 = 16 * g;
-          const B* wr[16];
-#pragma GCC unroll 16
-          for (int k = 0; k < 16; ++k) wr[k] = reinterpret_cast<const B*>(wb + min_int(r0 + k, nr - 1) * ws);  // pad
-          pack(wr, i0, nbc, pk);
-          __asm__ volatile("" ::: "memory");  // tileloadd's asm does not say it reads pk: keep the stores before it
-          for (int t = 0; t < cn; t += 16) run(pk, nbc, ab + (c0 + t) * as_, as_, tiles, i0, acc + g * kTokens + t);
-        }
-      }
-      for (int g = 0; g < n_groups; ++g) {
-        const int r0 = 16 * g, rn = min_int(16, nr - r0);
-        for (int c = 0; c < cn; ++c) {
-          float* out = y + (c0 + c) * ldy + r0;
-          if (rn == 16) {
-            _mm512_storeu_ps(out, acc[g * kTokens + c]);
-          } else {
-            _mm512_mask_storeu_ps(out, static_cast<__mmask16>((1u << rn) - 1), acc[g * kTokens + c]);
-          }
-        }
-      }
-    }
-    _tile_release();
-    if (full < nc) base(n, w, ws, nr, ab + full * as_, as_, nc - full, y + full * ldy, ldy);
+  // The shared loops (amx_tile below): every tile 16 rows of 64 bytes; A from the rows' aligned copy.
+  static void load_config() {
+    const TileConfig c = TileConfig{}.set(0, 7, 16, 64);
+    _tile_loadconfig(&c);
   }
+  static size_t a_offset(int64_t n) { return q8_K_tile_offset(n); }
+  static void tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as_, int nc, float* y,
+                   size_t ldy);
 };
 
 // The 32-value block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL). The canonical sum of a block needs no scale
@@ -305,6 +227,11 @@ struct AmxK {
 template <class B, ggml_type kType>
 struct AmxQ32 {
   using Packer = Q32Packer<B>;
+  using Block = B;
+  using Packed = PackedQ32;
+  static constexpr ggml_type kTypeId = kType;
+  static constexpr int kBlockValues = 32;
+  static constexpr int kRunTokens = 32;  // tokens per run: two tiles of A share each B tile
   static constexpr int kBlocks = 32;   // blocks packed at a time (Q32Packer's chunk: 20 KB, L1)
   static constexpr int kTokens = 256;
   static constexpr int16_t kTileTokens = kTokens;
@@ -341,7 +268,8 @@ struct AmxQ32 {
     PRIMA_TILE_STORE(C0, c[ib % 2][0]);                                  \
     PRIMA_TILE_STORE(C1, c[ib % 2][1]);                                  \
   } while (0)
-  static void run(const PackedQ32* pk, int nb_chunk, const uint8_t* a, size_t as_, int64_t i0, __m512* acc) {
+  static void run(const PackedQ32* pk, int nb_chunk, const uint8_t* a, size_t as_, size_t /*a_offset*/, int64_t i0,
+                  __m512* acc) {
     alignas(64) int32_t c[2][2][16][16];  // [block % 2][token tile][token][row]
     for (int ib = 0; ib <= nb_chunk; ++ib) {
       // The last block's float steps, issued between this block's products and its stores.
@@ -367,58 +295,92 @@ struct AmxQ32 {
   }
 #undef PRIMA_AMX_Q32
 
-  static void tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as_, int nc, float* y,
-                   size_t ldy) {
-    const TileFn base = avx512_kernels()->tile[static_cast<int>(kType)];
-    const int full = nc / 32 * 32;  // tokens in pairs of A tiles; the rest through avx512 (the same bits)
-    if (full == 0) {
-      base(n, w, ws, nr, a, as_, nc, y, ldy);
-      return;
-    }
-    const auto* wb = static_cast<const uint8_t*>(w);
-    const auto* ab = static_cast<const uint8_t*>(a);
-    const int64_t nb = n / 32;
-    const int n_groups = (nr + 15) / 16;
-    struct alignas(64) Lanes {
-      float v[16];
-    };
-    thread_local std::vector<Lanes> acc_store;
-    if (acc_store.size() < static_cast<size_t>(n_groups) * kTokens) acc_store.resize(static_cast<size_t>(n_groups) * kTokens);
-    __m512* const acc = reinterpret_cast<__m512*>(acc_store.data());
-    alignas(64) PackedQ32 pk[kBlocks];
-    load_tile_config_q32();
-    for (int c0 = 0; c0 < full; c0 += kTokens) {
-      const int cn = min_int(kTokens, full - c0);
-      for (int g = 0; g < n_groups; ++g)
-        for (int c = 0; c < cn; ++c) acc[g * kTokens + c] = _mm512_setzero_ps();
-      for (int64_t i0 = 0; i0 < nb; i0 += kBlocks) {  // block chunks outermost, as the K-quants
-        const int nbc = static_cast<int>(nb - i0 < kBlocks ? nb - i0 : kBlocks);
-        for (int g = 0; g < n_groups; ++g) {
-          const int r0 = 16 * g;
-          const B* wr[16];
-#pragma GCC unroll 16
-          for (int k = 0; k < 16; ++k) wr[k] = reinterpret_cast<const B*>(wb + min_int(r0 + k, nr - 1) * ws);  // pad
-          Packer::pack(wr, i0, nbc, pk);
-          __asm__ volatile("" ::: "memory");  // tileloadd's asm does not say it reads pk: keep the stores before it
-          for (int t = 0; t < cn; t += 32) run(pk, nbc, ab + (c0 + t) * as_, as_, i0, acc + g * kTokens + t);
-        }
-      }
-      for (int g = 0; g < n_groups; ++g) {
-        const int r0 = 16 * g, rn = min_int(16, nr - r0);
-        for (int c = 0; c < cn; ++c) {
-          float* out = y + (c0 + c) * ldy + r0;
-          if (rn == 16) {
-            _mm512_storeu_ps(out, acc[g * kTokens + c]);
-          } else {
-            _mm512_mask_storeu_ps(out, static_cast<__mmask16>((1u << rn) - 1), acc[g * kTokens + c]);
-          }
-        }
-      }
-    }
-    _tile_release();
-    if (full < nc) base(n, w, ws, nr, ab + full * as_, as_, nc - full, y + full * ldy, ldy);
+  // The shared loops (amx_tile below): A (tmm0, tmm1) 16 tokens × 32 bytes, B (tmm2, tmm3) 8 rows of 64 bytes
+  // (one block of 16 weight rows), C (tmm4 .. tmm7) 16 × 16 i32; A straight from the block_q8_32x8 groups.
+  static void load_config() {
+    const TileConfig c = TileConfig{}.set(0, 1, 16, 32).set(2, 3, 8, 64).set(4, 7, 16, 64);
+    _tile_loadconfig(&c);
   }
+  static size_t a_offset(int64_t) { return 0; }
+  static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedQ32* pk) { Packer::pack(wr, i0, nb_chunk, pk); }
+  static void tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as_, int nc, float* y,
+                   size_t ldy);
 };
+
+// The loops of an AMX tile, for both families K (AmxK, AmxQ32): tokens in runs of K::kRunTokens (the rest through
+// avx512's kernel: the same bits), blocks of the row in chunks of K::kBlocks as the outer loop (a chunk's
+// activations, cn rows × kBlocks blocks, stay in L2 while every 16-row group runs over them; row groups outermost
+// streamed the tile's whole activations, 2.2 MB with 4096-value q8_K rows, more than L2, once per row group),
+// each row group's chunk packed once, and float accumulators per (row group, token) carrying every output
+// across the chunks in block order.
+template <class K>
+void amx_tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as_, int nc, float* y, size_t ldy) {
+  using B = typename K::Block;
+  constexpr int kTokens = K::kTokens, kBlocks = K::kBlocks;
+  const TileFn base = avx512_kernels()->tile[static_cast<int>(K::kTypeId)];
+  const int full = nc / K::kRunTokens * K::kRunTokens;
+  if (full == 0) {
+    base(n, w, ws, nr, a, as_, nc, y, ldy);
+    return;
+  }
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* ab = static_cast<const uint8_t*>(a);
+  const int64_t nb = n / K::kBlockValues;
+  const size_t a_offset = K::a_offset(n);
+  const int n_groups = (nr + 15) / 16;
+  // The float accumulators of every (16-row group, token) of the tile; grown once per thread, never shrunk.
+  struct alignas(64) Lanes {
+    float v[16];
+  };
+  thread_local std::vector<Lanes> acc_store;
+  if (acc_store.size() < static_cast<size_t>(n_groups) * kTokens) acc_store.resize(static_cast<size_t>(n_groups) * kTokens);
+  __m512* const acc = reinterpret_cast<__m512*>(acc_store.data());
+  alignas(64) typename K::Packed pk[kBlocks];
+  K::load_config();
+  for (int c0 = 0; c0 < full; c0 += kTokens) {
+    const int cn = min_int(kTokens, full - c0);
+    for (int g = 0; g < n_groups; ++g)
+      for (int c = 0; c < cn; ++c) acc[g * kTokens + c] = _mm512_setzero_ps();
+    for (int64_t i0 = 0; i0 < nb; i0 += kBlocks) {
+      const int nbc = static_cast<int>(nb - i0 < kBlocks ? nb - i0 : kBlocks);
+      for (int g = 0; g < n_groups; ++g) {
+        const int r0 = 16 * g;
+        const B* wr[16];
+#pragma GCC unroll 16
+        for (int k = 0; k < 16; ++k) wr[k] = reinterpret_cast<const B*>(wb + min_int(r0 + k, nr - 1) * ws);  // pad
+        K::pack(wr, i0, nbc, pk);
+        __asm__ volatile("" ::: "memory");  // tileloadd's asm does not say it reads pk: keep the stores before it
+        for (int t = 0; t < cn; t += K::kRunTokens)
+          K::run(pk, nbc, ab + (c0 + t) * as_, as_, a_offset, i0, acc + g * kTokens + t);
+      }
+    }
+    for (int g = 0; g < n_groups; ++g) {
+      const int r0 = 16 * g, rn = min_int(16, nr - r0);
+      for (int c = 0; c < cn; ++c) {
+        float* out = y + (c0 + c) * ldy + r0;
+        if (rn == 16) {
+          _mm512_storeu_ps(out, acc[g * kTokens + c]);
+        } else {
+          _mm512_mask_storeu_ps(out, static_cast<__mmask16>((1u << rn) - 1), acc[g * kTokens + c]);
+        }
+      }
+    }
+  }
+  _tile_release();
+  if (full < nc) base(n, w, ws, nr, ab + full * as_, as_, nc - full, y + full * ldy, ldy);
+}
+
+template <class B, ggml_type kType>
+void AmxK<B, kType>::tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as_, int nc, float* y,
+                          size_t ldy) {
+  amx_tile<AmxK>(n, w, ws, nr, a, as_, nc, y, ldy);
+}
+
+template <class B, ggml_type kType>
+void AmxQ32<B, kType>::tile(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as_, int nc, float* y,
+                            size_t ldy) {
+  amx_tile<AmxQ32>(n, w, ws, nr, a, as_, nc, y, ldy);
+}
 
 IsaKernels make_amx_table() {
   IsaKernels k = *avx512_kernels();

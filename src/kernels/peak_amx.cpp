@@ -8,23 +8,14 @@
 
 #include <cstdint>
 
+#include "kernels/amx_tiles.h"
+
 namespace prima::kernels::detail {
 namespace {
 
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
 PeakRun int8(uint64_t iters) {
   TileConfig cfg;
-  for (int t = 0; t < 8; ++t) {
-    cfg.colsb[t] = 64;
-    cfg.rows[t] = 16;
-  }
+  cfg.set(0, 7, 16, 64);
   alignas(64) int8_t ab[16 * 64];
   volatile int seed = 3;
   for (int i = 0; i < 16 * 64; ++i) ab[i] = static_cast<int8_t>((i * seed) % 7 - 3);
