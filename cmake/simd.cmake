@@ -6,8 +6,14 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   set(PRIMA_X86 ON)
   set(PRIMA_FLAGS_AVX2 -mavx2 -mfma -mf16c -mbmi2)
   set(PRIMA_FLAGS_AVX512 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mavx2 -mfma -mf16c -mbmi2)
-  # The AMX tile unit (GCC 11, Clang 12 and later); without compiler support the amx set is left out of the build.
+  # AVX-VNNI (GCC 11, Clang 12 and later); without compiler support the avxvnni set is left out of the build.
   include(CheckCXXCompilerFlag)
+  check_cxx_compiler_flag("-mavxvnni" PRIMA_HAVE_AVXVNNI_FLAG)
+  set(PRIMA_FLAGS_AVXVNNI ${PRIMA_FLAGS_AVX2})
+  if(PRIMA_HAVE_AVXVNNI_FLAG)
+    list(APPEND PRIMA_FLAGS_AVXVNNI -mavxvnni)
+  endif()
+  # The AMX tile unit (GCC 11, Clang 12 and later); without compiler support the amx set is left out of the build.
   check_cxx_compiler_flag("-mamx-tile -mamx-int8" PRIMA_HAVE_AMX_FLAGS)
   set(PRIMA_FLAGS_AMX ${PRIMA_FLAGS_AVX512})
   if(PRIMA_HAVE_AMX_FLAGS)

@@ -125,6 +125,7 @@ const IsaKernels& kernels_for(Isa isa) {
     case Isa::avx512: k = avx512_kernels(); break;
     case Isa::amx: k = amx_kernels(); break;
     case Isa::avx2: k = avx2_kernels(); break;
+    case Isa::avx_vnni: k = avxvnni_kernels(); break;
     case Isa::neon: k = neon_kernels(); break;
     case Isa::neon_dotprod: k = neon_dotprod_kernels(); break;
     default: break;

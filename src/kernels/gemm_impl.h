@@ -111,6 +111,7 @@ struct IsaKernels {
 // Each returns null when the instruction set is not compiled into this build (neon: aarch64 builds only).
 const IsaKernels* scalar_kernels();
 const IsaKernels* avx2_kernels();
+const IsaKernels* avxvnni_kernels();
 const IsaKernels* avx512_kernels();
 const IsaKernels* amx_kernels();           // avx512's table with AMX prefill tiles (call only where isa_available)
 const IsaKernels* neon_kernels();

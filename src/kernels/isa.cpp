@@ -33,6 +33,7 @@ namespace {
 #if defined(PRIMA_ISA_X86)
 struct CpuFeatures {
   bool avx2 = false;
+  bool avx_vnni = false;  // AVX-VNNI (VEX vpdpbusd / vpdpwssd), on top of avx2
   bool avx512 = false;
   bool amx = false;  // AMX-TILE + AMX-INT8 with the OS's tile state enabled (XCR0); the process's permission apart
 };
@@ -59,10 +60,11 @@ CpuFeatures detect() {
              avx512vl = b & (1u << 31), vnni = c & (1u << 11);
   unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
   __cpuid_count(7, 1, a1, b1, c1, d1);
-  const bool bf16 = a1 & (1u << 5);
+  const bool avxvnni = a1 & (1u << 4), bf16 = a1 & (1u << 5);
   const bool amx_tile = d & (1u << 24), amx_int8 = d & (1u << 25);
   const bool os_tiles = (xcr0 & 0x60000) == 0x60000;  // XTILECFG, XTILEDATA
   f.avx2 = os_ymm && avx2 && fma && f16c && bmi2;
+  f.avx_vnni = f.avx2 && avxvnni;
   f.avx512 = f.avx2 && os_zmm && avx512f && avx512dq && avx512bw && avx512vl && vnni && bf16;
   f.amx = f.avx512 && amx_tile && amx_int8 && os_tiles;
   return f;
@@ -145,10 +147,12 @@ bool isa_available(Isa isa) {
     case Isa::scalar: return true;
 #if defined(PRIMA_ISA_X86)
     case Isa::avx2: return features().avx2;
+    case Isa::avx_vnni: return features().avx_vnni && detail::avxvnni_kernels() != nullptr;
     case Isa::avx512: return features().avx512;
     case Isa::amx: return amx_available();
 #else
     case Isa::avx2:
+    case Isa::avx_vnni:
     case Isa::avx512:
     case Isa::amx: return false;
 #endif
@@ -164,7 +168,7 @@ bool isa_available(Isa isa) {
 }
 
 Isa best_isa() {
-  for (Isa i : {Isa::amx, Isa::avx512, Isa::avx2, Isa::neon_dotprod, Isa::neon})
+  for (Isa i : {Isa::amx, Isa::avx512, Isa::avx_vnni, Isa::avx2, Isa::neon_dotprod, Isa::neon})
     if (isa_available(i)) return i;
   return Isa::scalar;
 }
@@ -188,6 +192,7 @@ std::string_view isa_name(Isa isa) {
   switch (isa) {
     case Isa::scalar: return "scalar";
     case Isa::avx2: return "avx2";
+    case Isa::avx_vnni: return "avxvnni";
     case Isa::avx512: return "avx512";
     case Isa::amx: return "amx";
     case Isa::neon: return "neon";

@@ -80,6 +80,9 @@ PeakRates measure_peak(ThreadPool& pool, double max_seconds) {
   } else if (active_isa() == Isa::avx512 && detail::peak_f32_avx512()) {
     f32 = detail::peak_f32_avx512();
     int8 = detail::peak_int8_avx512();
+  } else if (active_isa() == Isa::avx_vnni && detail::peak_int8_avxvnni()) {
+    f32 = detail::peak_f32_avx2();
+    int8 = detail::peak_int8_avxvnni();
   } else if ((active_isa() == Isa::avx512 || active_isa() == Isa::avx2) && detail::peak_f32_avx2()) {
     f32 = detail::peak_f32_avx2();
     int8 = detail::peak_int8_avx2();

@@ -41,6 +41,7 @@ PeakRun peak_f32_scalar(uint64_t iters);
 PeakRun peak_int8_scalar(uint64_t iters);
 PeakFn peak_f32_avx2();     // null when not compiled
 PeakFn peak_int8_avx2();
+PeakFn peak_int8_avxvnni();
 PeakFn peak_f32_avx512();
 PeakFn peak_int8_avx512();
 PeakFn peak_int8_amx();     // call only where isa_available(Isa::amx): the process must hold the tile permission

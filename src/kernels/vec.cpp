@@ -104,7 +104,8 @@ const detail::VecKernels& vk() {
   switch (active_isa()) {
     case Isa::avx512:
     case Isa::amx: k = detail::vec_avx512(); break;  // AMX adds matrix products only
-    case Isa::avx2: k = detail::vec_avx2(); break;
+    case Isa::avx2:
+    case Isa::avx_vnni: k = detail::vec_avx2(); break;  // AVX-VNNI adds 8-bit products only
     case Isa::neon:
     case Isa::neon_dotprod: k = detail::vec_neon(); break;  // no 8-bit products: the same kernels
     default: break;

@@ -1,15 +1,24 @@
-// x86 SIMD helpers shared by the AVX2 and AVX-512 kernel tables. Included (inside an anonymous namespace)
-// by gemm_avx2.cpp and gemm_avx512.cpp, which compile it with their own flags; everything is static so the
-// two never share an out-of-line copy, and neither shares one with baseline code. For the same reason these
+// x86 SIMD helpers shared by the x86 kernel tables. Included (inside an anonymous namespace) by gemm_avx2.cpp,
+// gemm_avxvnni.cpp, gemm_avx512.cpp and gemm_amx.cpp, which compile it with their own flags; everything is static
+// so that no two share an out-of-line copy, and none shares one with baseline code. For the same reason these
 // translation units must not call inline functions of other headers (core/fp16.h, std::min, ...): an
 // out-of-line copy compiled with AVX flags could be picked by the linker for baseline callers.
 //
-// With AVX512-VNNI (+VL) the 8-bit products use vpdpbusd / vpdpwssd on 256-bit vectors; without it, the AVX2
-// pair vpmaddubsw + vpmaddwd. vpmaddubsw saturates its i16 pair sums, so it is only given unsigned values
-// below 64 (K-quants, 4/5-bit nibbles); 8-bit signed weights go through the sign trick instead.
-
+// With VNNI the 8-bit products use vpdpbusd / vpdpwssd on 256-bit vectors: AVX512-VNNI (+VL, EVEX: the avx512
+// table) or AVX-VNNI (VEX: the avxvnni table, Alder Lake and later client Intel cores, which have no AVX-512);
+// dpbusd / dpwssd below are either. Without VNNI (avx2), the pair vpmaddubsw + vpmaddwd. vpmaddubsw saturates its
+// i16 pair sums, so it is only given unsigned values below 64 (K-quants, 4/5-bit nibbles); 8-bit signed weights go
+// through the sign trick instead. Code for zmm tests __AVX512F__, not PRIMA_VNNI.
+// dpbusd / dpwssd are macros, not wrapper functions: with wrappers GCC scheduled the avx512 K-quant decode kernel
+// differently (decode_l2/Q4_K 1-2 % slower); as macros the avx512 table compiles to the code it had before.
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
 #define PRIMA_VNNI 1
+#define dpbusd _mm256_dpbusd_epi32
+#define dpwssd _mm256_dpwssd_epi32
+#elif defined(__AVXVNNI__)
+#define PRIMA_VNNI 1
+#define dpbusd _mm256_dpbusd_avx_epi32
+#define dpwssd _mm256_dpwssd_avx_epi32
 #else
 #define PRIMA_VNNI 0
 #endif
@@ -35,7 +44,7 @@ static inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_
 // 8 i32: each the sum of 4 adjacent products u8 (u < 64 without VNNI) × s8.
 static inline __m256i dot_u8s8(__m256i u, __m256i s) {
 #if PRIMA_VNNI
-  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+  return dpbusd(_mm256_setzero_si256(), u, s);
 #else
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 #endif
@@ -49,7 +58,7 @@ static inline __m256i dot_s8s8(__m256i a, __m256i b) {
 // acc + (i16 pairs of p) · (i16 pairs of s), as i32.
 static inline __m256i madd_acc(__m256i acc, __m256i p, __m256i s) {
 #if PRIMA_VNNI
-  return _mm256_dpwssd_epi32(acc, p, s);
+  return dpwssd(acc, p, s);
 #else
   return _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
 #endif
@@ -163,7 +172,7 @@ static inline void prefetch_ahead_l2(const B* block) {
 // ---- packed prefill tiles -----------------------------------------------------------------------------------
 // Weight rows in vector lanes, tokens broadcast (x86_gemm_k_packed.inl, x86_gemm_q32_packed.inl). A packer P
 // provides
-//   using Block (the weight block), Acc (__m256 or __m512: one float lane per row), Packed (kRows rows' block,
+//   using Block (the weight block), Acc (__m256 or __m512, RowsF with VNNI: one float lane per row), Packed (kRows rows' block,
 //   transposed: lane r = row r);
 //   static constexpr int kRows: rows per group (8, or 16 with zmm); kBlocks: blocks per chunk (packed on the
 //   stack: L1-sized); kTokens: tokens per block (kPackTokens, or more where a pack is dearer);
@@ -181,6 +190,10 @@ static inline void prefetch_ahead_l2(const B* block) {
 constexpr int kPackTokens = 128;   // tokens per block unless the packer says (P::kTokens; matmul's tile_tokens)
 constexpr int kPackGroups = 8;     // rows per pass / 8: their accumulators, kPackGroups × kPackTokens × 32 B
 constexpr int kPackMinTokens = 8;  // fewer tokens go through the per-row kernels
+
+#if PRIMA_VNNI
+#include "kernels/x86_rows.inl"
+#endif
 
 static inline void store_lanes(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
 #if defined(__AVX512F__)

@@ -248,7 +248,7 @@ static inline uint32_t k_dpair(const block_q5_K& b) { return b.d | static_cast<u
 static inline uint32_t k_dpair(const block_q6_K& b) { return b.d | static_cast<uint32_t>(b.d) << 16; }
 
 #include "kernels/x86_gemm_k_packed.inl"
-#if PRIMA_VNNI
+#if defined(__AVX512F__)
 #include "kernels/x86_gemm_k_zdecode.inl"
 #endif
 
@@ -280,11 +280,11 @@ struct KKernel {
 #if PRIMA_VNNI
         // 4-product sums per group (vpdpbusd, < 2^15: u < 64), two groups narrowed into one vector (vpackssdw,
         // never saturates) and multiplied by their scales: 3 multiplies per 64 values instead of 4.
-        const __m256i p0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u[0], load256(q));
-        const __m256i p1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u[1], load256(q + 32));
-        const __m256i p2 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u[2], load256(q + 64));
-        const __m256i p3 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u[3], load256(q + 96));
-        isum[c] = _mm256_dpwssd_epi32(_mm256_dpwssd_epi32(isum[c], _mm256_packs_epi32(p0, p1), gs[0]),
+        const __m256i p0 = dpbusd(_mm256_setzero_si256(), u[0], load256(q));
+        const __m256i p1 = dpbusd(_mm256_setzero_si256(), u[1], load256(q + 32));
+        const __m256i p2 = dpbusd(_mm256_setzero_si256(), u[2], load256(q + 64));
+        const __m256i p3 = dpbusd(_mm256_setzero_si256(), u[3], load256(q + 96));
+        isum[c] = dpwssd(dpwssd(isum[c], _mm256_packs_epi32(p0, p1), gs[0]),
                                       _mm256_packs_epi32(p2, p3), gs[1]);
 #else
         // two chains (even / odd groups) to halve the dependent vpdpwssd latency
@@ -319,7 +319,7 @@ struct KKernel {
 #pragma GCC unroll 8
         for (int r = 0; r < Rr; ++r) prefetch_ahead_l2(&w[r][i]);
       }
-#if PRIMA_VNNI
+#if defined(__AVX512F__)
       if constexpr (Rr == 8 && Cc == 1 && ZK<B>::kHas) {  // decode: whole super-blocks in zmm (x86_gemm_k_zdecode.inl)
         __m512i az[4];
         zk_act<B>(ab[0][i].qs, az);

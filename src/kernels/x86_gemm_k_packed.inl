@@ -84,25 +84,16 @@ static inline void pack_rows8(const B* const* wr, int64_t i, __m256i* w, __m256i
 }
 
 #if PRIMA_VNNI
-// With AVX-512: 16 rows in the 16 lanes of a zmm (two 8-row packings, one per 256-bit half). Zen 4 executes a zmm
-// vpdpbusd as two halves, so the products per cycle stay the same, but every instruction around them (the
-// broadcast loads, the scale multiplies, the mins, the float steps) now serves 16 rows instead of 8.
+// With VNNI: kLaneRows rows per vector (x86_rows.inl), 16 in a zmm with AVX-512 (two 8-row packings, one per
+// 256-bit half), 8 in a ymm with AVX-VNNI. Zen 4 executes a zmm vpdpbusd as two halves, so the products per cycle
+// stay the same, but every instruction around them (the broadcast loads, the scale multiplies, the mins, the
+// float steps) serves 16 rows instead of 8.
 struct PackedK {
-  __m512i w[64];
-  __m512i sc[16];
-  __m512i mn[8];
-  __m512 d, dm;
+  RowsI w[64];
+  RowsI sc[16];
+  RowsI mn[8];
+  RowsF d, dm;
 };
-
-// acc + the 4 bytes at q (signed), broadcast to every lane, dotted with u's 4 unsigned bytes per lane: vpdpbusd
-// with an EVEX embedded broadcast, one instruction where GCC emits a vpbroadcastd and a vpdpbusd (measured with 8
-// rows per ymm: +8-20 % for Q3_K-Q6_K, 1 thread, in turns; the packed 32-value kernel was 15-20 % slower with it,
-// its two chains per token scheduled worse around the opaque asm, so it keeps the intrinsics).
-static inline __m512i dpbusd_bcast16(__m512i acc, __m512i u, const int8_t* q) {
-  typedef int32_t __attribute__((may_alias)) i32_alias;
-  __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*reinterpret_cast<const i32_alias*>(q)));
-  return acc;
-}
 
 // How the packed kernel applies the sub-block scales. A zmm vpmulld costs Zen 4 about two vpdpbusd (without the
 // 16 per super-block and token the Q4_K loop ran 1.21x faster, 1 thread), so where a sub-block's sum fits in 16
@@ -115,9 +106,9 @@ template <class B>
 struct KPacker {
   using Block = B;
   using Packed = PackedK;
-  using Acc = __m512;
-  static constexpr int kRows = 16;
-  static constexpr int kBlocks = 4;  // 23 KB: L1
+  using Acc = RowsF;
+  static constexpr int kRows = kLaneRows;
+  static constexpr int kBlocks = 64 / kRows;  // 23 KB: L1
   // A pack of 16 rows costs about as much as running 13 tokens over them: 256 tokens per pack instead of 128 ran
   // prefill/Q4_K 1.03-1.05x (2 threads, best of 5 in turns) and pp512 of a Llama-3-8B Q4_K_M 1.036x (median of
   // 4 rounds of bench/ab); Q6_K stayed within ±2.5 %. (The 32-value types lost: Q32Packer keeps 128.)
@@ -128,23 +119,23 @@ struct KPacker {
                                    : std::is_same_v<B, block_q6_K> ? KScale::kMul16
                                                                    : KScale::kPairs;
 
-  // Super-blocks i0 .. i0 + nb_chunk - 1 of the 16 rows wr -> pk.
+  // Super-blocks i0 .. i0 + nb_chunk - 1 of the kRows rows wr -> pk.
   static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedK* pk) {
+    constexpr int H = kRows / 8;  // 8-row packings, one per 256-bit part of the vector
     for (int ib = 0; ib < nb_chunk; ++ib) {
       PackedK& p = pk[ib];
-      alignas(32) uint16_t d[16], dm[16];
+      alignas(32) uint16_t d[kRows], dm[kRows];
 #pragma GCC unroll 1
-      for (int half = 0; half < 2; ++half)
+      for (int half = 0; half < H; ++half)
         pack_rows8(wr + 8 * half, i0 + ib, reinterpret_cast<__m256i*>(p.w) + half, reinterpret_cast<__m256i*>(p.sc) + half,
-                   reinterpret_cast<__m256i*>(p.mn) + half, d + 8 * half, dm + 8 * half, 2);
-      p.d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d)));
-      p.dm = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dm)));
+                   reinterpret_cast<__m256i*>(p.mn) + half, d + 8 * half, dm + 8 * half, H);
+      p.d = rf_f16(d);
+      p.dm = rf_f16(dm);
       if constexpr (kMins32) {  // mn[k] = (mn of 32-value group 2k, of 2k + 1) as an i16 pair per lane, k < 4
-        for (int k = 0; k < 4; ++k) p.mn[k] = _mm512_mask_blend_epi16(0xaaaaaaaau, p.mn[2 * k], p.mn[2 * k + 1]);
+        for (int k = 0; k < 4; ++k) p.mn[k] = ri_pairs16(p.mn[2 * k], p.mn[2 * k + 1]);
       }
       if constexpr (kScale == KScale::kPairs) {  // sc[g] = (sc[2g], sc[2g + 1]) as an i16 pair per lane
-        for (int g = 0; g < 8; ++g)
-          p.sc[g] = _mm512_mask_blend_epi16(0xaaaaaaaau, p.sc[2 * g], _mm512_slli_epi32(p.sc[2 * g + 1], 16));
+        for (int g = 0; g < 8; ++g) p.sc[g] = ri_pairs16(p.sc[2 * g], ri_shl16(p.sc[2 * g + 1]));
       }
     }
   }
@@ -152,36 +143,35 @@ struct KPacker {
   // T tokens (activation rows a[t], super-blocks i0..) over nb_chunk packed super-blocks: acc[t] lane r += row r's
   // terms, in block order.
   template <int T>
-  static void run(const PackedK* pk, int nb_chunk, const uint8_t* const* act, int64_t i0, __m512* acc) {
+  static void run(const PackedK* pk, int nb_chunk, const uint8_t* const* act, int64_t i0, RowsF* acc) {
     const block_q8_K* a[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const block_q8_K*>(act[t]);
     for (int ib = 0; ib < nb_chunk; ++ib) {
       const PackedK& p = pk[ib];
       const int64_t i = i0 + ib;
-      __m512i isum[T], msum[T];
+      RowsI isum[T], msum[T];
 #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) isum[t] = msum[t] = _mm512_setzero_si512();
+      for (int t = 0; t < T; ++t) isum[t] = msum[t] = ri_zero();
       if constexpr (kScale == KScale::kPairs) {
         // The sums of sub-blocks 2g and 2g + 1 as an i16 pair per lane, times their scales in one vpdpwssd.
 #pragma GCC unroll 2
         for (int g = 0; g < 8; ++g) {
-          __m512i w[8];
+          RowsI w[8];
 #pragma GCC unroll 8
           for (int k = 0; k < 8; ++k) w[k] = p.w[8 * g + k];
-          const __m512i sc = p.sc[g];
+          const RowsI sc = p.sc[g];
 #pragma GCC unroll 8
           for (int t = 0; t < T; ++t) {
             const int8_t* q = a[t][i].qs + 32 * g;
-            __m512i s0 = dpbusd_bcast16(_mm512_setzero_si512(), w[0], q);
-            __m512i s1 = dpbusd_bcast16(_mm512_setzero_si512(), w[4], q + 16);
+            RowsI s0 = ri_dpbusd_bcast(ri_zero(), w[0], q);
+            RowsI s1 = ri_dpbusd_bcast(ri_zero(), w[4], q + 16);
 #pragma GCC unroll 3
             for (int k = 1; k < 4; ++k) {
-              s0 = dpbusd_bcast16(s0, w[k], q + 4 * k);
-              s1 = dpbusd_bcast16(s1, w[4 + k], q + 16 + 4 * k);
+              s0 = ri_dpbusd_bcast(s0, w[k], q + 4 * k);
+              s1 = ri_dpbusd_bcast(s1, w[4 + k], q + 16 + 4 * k);
             }
-            const __m512i pair = _mm512_mask_blend_epi16(0xaaaaaaaau, s0, _mm512_slli_epi32(s1, 16));
-            isum[t] = _mm512_dpwssd_epi32(isum[t], pair, sc);
+            isum[t] = ri_dpwssd(isum[t], ri_pairs16(s0, ri_shl16(s1)), sc);
           }
         }
       } else {
@@ -189,17 +179,17 @@ struct KPacker {
         constexpr int kSub = kScale == KScale::kMul32 ? 2 : 1;
 #pragma GCC unroll 2
         for (int j = 0; j < 16; j += kSub) {
-          __m512i w[4 * kSub];
+          RowsI w[4 * kSub];
 #pragma GCC unroll 8
           for (int k = 0; k < 4 * kSub; ++k) w[k] = p.w[4 * j + k];
-          const __m512i sc = p.sc[j];
+          const RowsI sc = p.sc[j];
 #pragma GCC unroll 8
           for (int t = 0; t < T; ++t) {
             const int8_t* q = a[t][i].qs + 16 * j;
-            __m512i s = dpbusd_bcast16(_mm512_setzero_si512(), w[0], q);
+            RowsI s = ri_dpbusd_bcast(ri_zero(), w[0], q);
 #pragma GCC unroll 8
-            for (int k = 1; k < 4 * kSub; ++k) s = dpbusd_bcast16(s, w[k], q + 4 * k);
-            isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s, sc));
+            for (int k = 1; k < 4 * kSub; ++k) s = ri_dpbusd_bcast(s, w[k], q + 4 * k);
+            isum[t] = ri_add(isum[t], ri_mullo(s, sc));
           }
         }
       }
@@ -217,20 +207,18 @@ struct KPacker {
                              _mm256_shuffle_epi8(s32, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, z, z, z, z, z, z, z, z,
                                                                        0, 1, 4, 5, 8, 9, 12, 13, z, z, z, z, z, z, z, z)));
 #pragma GCC unroll 4
-          for (int k = 0; k < 4; ++k)
-            msum[t] = _mm512_dpwssd_epi32(msum[t], p.mn[k], _mm512_set1_epi32(pairs[k < 2 ? k : k + 2]));
+          for (int k = 0; k < 4; ++k) msum[t] = ri_dpwssd(msum[t], p.mn[k], ri_set1(pairs[k < 2 ? k : k + 2]));
         } else {
 #pragma GCC unroll 8
           for (int m = 0; m < 8; ++m) {
             int32_t pair;
             std::memcpy(&pair, bs + 2 * m, 4);
-            msum[t] = _mm512_dpwssd_epi32(msum[t], p.mn[m], _mm512_set1_epi32(pair));
+            msum[t] = ri_dpwssd(msum[t], p.mn[m], ri_set1(pair));
           }
         }
-        const __m512 da = _mm512_set1_ps(a[t][i].d);
-        const __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(p.d, da), _mm512_cvtepi32_ps(isum[t])),
-                                       _mm512_mul_ps(_mm512_mul_ps(p.dm, da), _mm512_cvtepi32_ps(msum[t])));
-        acc[t] = _mm512_add_ps(acc[t], v);
+        const RowsF da = rf_set1(a[t][i].d);
+        const RowsF v = rf_sub(rf_mul(rf_mul(p.d, da), rf_cvt(isum[t])), rf_mul(rf_mul(p.dm, da), rf_cvt(msum[t])));
+        acc[t] = rf_add(acc[t], v);
       }
     }
   }

@@ -1,5 +1,5 @@
 // AVX-512 decode of the K-quants: one whole super-block of a row per step, in zmm (x86_gemm_k.inl's per-row
-// kernel takes it in two halves of ymm). Included by x86_gemm_k.inl when PRIMA_VNNI.
+// kernel takes it in two halves of ymm). Included by x86_gemm_k.inl with AVX-512.
 //
 // The 256 values go into 4 vectors u[j] of 64 unsigned bytes, each holding two of the super-block's 8 groups of
 // 32 values: group kPair[j][0] in the low 256 bits, kPair[j][1] in the high ones (the pairing that lets each type

@@ -97,14 +97,14 @@ struct Q32<block_iq4_nl> {
 #if PRIMA_VNNI
 // Σ_p w[p] · (the 4 bytes at q + 4p, broadcast), lane-wise: the 8 rows' integer sums with a token's block when
 // w holds the rows' values transposed (w[p] lane r = row r's values 4p..4p+3). Two chains (even / odd p). The
-// per-row kernel's short prefill (Cc > 1); the packed kernel has its 16-row twin, dot_rows_bcast16.
+// per-row kernel's short prefill (Cc > 1); the packed kernel has its twin on RowsI, dot_lanes_bcast.
 static inline __m256i dot_rows_bcast(const __m256i* w, const int8_t* q) {
-  __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[0], bcast4(q));
-  __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[1], bcast4(q + 4));
+  __m256i s0 = dpbusd(_mm256_setzero_si256(), w[0], bcast4(q));
+  __m256i s1 = dpbusd(_mm256_setzero_si256(), w[1], bcast4(q + 4));
 #pragma GCC unroll 3
   for (int k = 2; k < 8; k += 2) {
-    s0 = _mm256_dpbusd_epi32(s0, w[k], bcast4(q + 4 * k));
-    s1 = _mm256_dpbusd_epi32(s1, w[k + 1], bcast4(q + 4 * k + 4));
+    s0 = dpbusd(s0, w[k], bcast4(q + 4 * k));
+    s1 = dpbusd(s1, w[k + 1], bcast4(q + 4 * k + 4));
   }
   return _mm256_add_epi32(s0, s1);
 }

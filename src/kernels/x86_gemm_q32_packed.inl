@@ -17,28 +17,25 @@
 // per-row kernel.
 
 #if PRIMA_VNNI
-// 16 rows in the 16 lanes of a zmm (two 8-row packings, one per 256-bit half), as the packed K-quant kernel:
-// each broadcast, scale product and float step serves 16 rows.
+// kLaneRows rows per vector (x86_rows.inl): 16 in a zmm with AVX-512 (two 8-row packings, one per 256-bit half),
+// as the packed K-quant kernel, so that each broadcast, scale product and float step serves 16 rows; 8 in a ymm
+// with AVX-VNNI.
 struct PackedQ32 {
-  __m512i w[8];
-  __m512 dw, bw;
+  RowsI w[8];
+  RowsF dw, bw;
 };
 
-// dot_rows_bcast (x86_gemm_q32.inl) of 16 rows.
-static inline __m512i dot_rows_bcast16(const __m512i* w, const int8_t* q) {
-  auto bcast = [](const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-  };
-  __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], bcast(q));
-  __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], bcast(q + 4));
+// Σ_p w[p] · (the 4 bytes at q + 4p, broadcast), lane-wise: the rows' integer sums with a token's block. Two
+// chains (even / odd p).
+static inline RowsI dot_lanes_bcast(const RowsI* w, const int8_t* q) {
+  RowsI s0 = ri_dpbusd(ri_zero(), w[0], ri_bcast4(q));
+  RowsI s1 = ri_dpbusd(ri_zero(), w[1], ri_bcast4(q + 4));
 #pragma GCC unroll 3
   for (int k = 2; k < 8; k += 2) {
-    s0 = _mm512_dpbusd_epi32(s0, w[k], bcast(q + 4 * k));
-    s1 = _mm512_dpbusd_epi32(s1, w[k + 1], bcast(q + 4 * k + 4));
+    s0 = ri_dpbusd(s0, w[k], ri_bcast4(q + 4 * k));
+    s1 = ri_dpbusd(s1, w[k + 1], ri_bcast4(q + 4 * k + 4));
   }
-  return _mm512_add_epi32(s0, s1);
+  return ri_add(s0, s1);
 }
 #else
 struct PackedQ32 {
@@ -58,14 +55,13 @@ struct Q32Packer {
   using Packed = PackedQ32;
   static constexpr int kTokens = kPackTokens;  // 256 ran pp512 of a Llama-3-8B Q8_0 0.95x
 #if PRIMA_VNNI
-  using Acc = __m512;
-  static constexpr int kRows = 16;
-  static constexpr int kBlocks = 32;  // 20 KB: L1; the tokens' chunk: 4 block_q8_32x8 groups, 2.8 KB each
+  using Acc = RowsF;
+  static constexpr int kRows = kLaneRows;
 #else
   using Acc = __m256;
   static constexpr int kRows = 8;
-  static constexpr int kBlocks = 64;  // 20 KB: L1; the tokens' chunk: 8 block_q8_32x8 groups, 2.8 KB each
 #endif
+  static constexpr int kBlocks = 512 / kRows;  // 20 KB: L1; the tokens' chunk: kBlocks / 8 block_q8_32x8 groups
 
   // Blocks i0 .. i0 + nb_chunk - 1 of the kRows rows wr -> pk.
   static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedQ32* pk) {
@@ -87,11 +83,11 @@ struct Q32Packer {
         for (int k = 0; k < 8; ++k) reinterpret_cast<__m256i*>(pk[ib].w)[k * H + h] = t[k];
       }
 #if PRIMA_VNNI
-      pk[ib].dw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d)));
+      pk[ib].dw = rf_f16(d);
       if constexpr (Q32<B>::kMin) {
-        pk[ib].bw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(m)));
+        pk[ib].bw = rf_f16(m);
       } else {
-        pk[ib].bw = _mm512_mul_ps(pk[ib].dw, _mm512_set1_ps(Q32<B>::kOffset));  // exact
+        pk[ib].bw = rf_mul(pk[ib].dw, rf_set1(Q32<B>::kOffset));  // exact
       }
 #else
       pk[ib].dw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(d)));
@@ -120,11 +116,10 @@ struct Q32Packer {
         const block_q8_32x8& g = a[t][gi];
         const int8_t* q = g.qs + 32 * b;
 #if PRIMA_VNNI
-        const __m512i isum = dot_rows_bcast16(p.w, q);
-        const __m512 dd = _mm512_mul_ps(p.dw, _mm512_set1_ps(g.d[b]));
-        const __m512 v = _mm512_add_ps(_mm512_mul_ps(dd, _mm512_cvtepi32_ps(isum)),
-                                       _mm512_mul_ps(p.bw, _mm512_set1_ps(g.s[b])));
-        acc[t] = _mm512_add_ps(acc[t], v);
+        const RowsI isum = dot_lanes_bcast(p.w, q);
+        const RowsF dd = rf_mul(p.dw, rf_set1(g.d[b]));
+        const RowsF v = rf_add(rf_mul(dd, rf_cvt(isum)), rf_mul(p.bw, rf_set1(g.s[b])));
+        acc[t] = rf_add(acc[t], v);
 #else
         const __m256i ones = _mm256_set1_epi16(1);
         __m256i h[4];

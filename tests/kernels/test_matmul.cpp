@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -248,29 +249,43 @@ TEST(Isa, AvailableSetsAreTheExpectedOnes) {
   EXPECT_EQ(best_isa(), test::available_isas().back());
 }
 
-TEST(Isa, AmxWhereLinuxReportsIt) {
-  // An independent witness for the detection: Linux lists amx_tile and amx_int8 in /proc/cpuinfo only when the CPU
-  // has them and the kernel manages their state. There the amx set must be available (else its kernels would go
-  // untested here without a word); elsewhere it must not be.
+// The flags Linux lists for the first CPU in /proc/cpuinfo (empty where there is none).
+std::set<std::string> cpuinfo_flags() {
   std::ifstream in("/proc/cpuinfo");
-  if (!in) GTEST_SKIP() << "no /proc/cpuinfo";
-  std::string line;
-  bool tile = false, int8 = false, avx512 = false;
-  while (std::getline(in, line)) {
+  std::set<std::string> flags;
+  for (std::string line; std::getline(in, line);) {
     if (line.rfind("flags", 0) != 0) continue;
     std::istringstream words(line);
-    for (std::string w; words >> w;) {
-      tile |= w == "amx_tile";
-      int8 |= w == "amx_int8";
-      avx512 |= w == "avx512_vnni";
-    }
+    for (std::string w; words >> w;) flags.insert(w);
     break;
   }
-  if (tile && int8 && avx512 && isa_available(Isa::avx512)) {
+  return flags;
+}
+
+// An independent witness for the detection: Linux lists a feature in /proc/cpuinfo only when the CPU has it and the
+// kernel manages its state. There the set must be available (else its kernels would go untested here without a
+// word); elsewhere it must not be.
+TEST(Isa, AmxWhereLinuxReportsIt) {
+  const std::set<std::string> flags = cpuinfo_flags();
+  if (flags.empty()) GTEST_SKIP() << "no /proc/cpuinfo flags";
+  if (flags.count("amx_tile") && flags.count("amx_int8") && flags.count("avx512_vnni") && isa_available(Isa::avx512)) {
     EXPECT_TRUE(isa_available(Isa::amx)) << "the CPU and kernel have AMX, the amx set is unavailable";
     EXPECT_EQ(best_isa(), Isa::amx);
   } else {
     EXPECT_FALSE(isa_available(Isa::amx));
+  }
+}
+
+TEST(Isa, AvxVnniWhereLinuxReportsIt) {
+  const std::set<std::string> flags = cpuinfo_flags();
+  if (flags.empty()) GTEST_SKIP() << "no /proc/cpuinfo flags";
+  if (flags.count("avx_vnni") && isa_available(Isa::avx2)) {
+    EXPECT_TRUE(isa_available(Isa::avx_vnni)) << "the CPU has AVX-VNNI, the avxvnni set is unavailable";
+    // Where AVX-512 is there too, its table is preferred.
+    EXPECT_EQ(best_isa() == Isa::avx_vnni, !isa_available(Isa::avx512));
+  } else {
+    EXPECT_FALSE(isa_available(Isa::avx_vnni));
+    EXPECT_NE(best_isa(), Isa::avx_vnni);
   }
 }
 

@@ -20,6 +20,7 @@ TEST(Peak, EveryVariantCountsItsOperations) {
   const Case cases[] = {
       {detail::peak_f32_scalar, 2.0 * 16, Isa::scalar},     {detail::peak_int8_scalar, 2.0 * 16, Isa::scalar},
       {detail::peak_f32_avx2(), 2.0 * 8 * 16, Isa::avx2},   {detail::peak_int8_avx2(), 2.0 * 32 * 16, Isa::avx2},
+      {detail::peak_int8_avxvnni(), 2.0 * 32 * 16, Isa::avx_vnni},
       {detail::peak_f32_avx512(), 2.0 * 16 * 16, Isa::avx512}, {detail::peak_int8_avx512(), 2.0 * 64 * 16, Isa::avx512},
       {detail::peak_int8_amx(), 2.0 * 4 * 16 * 16 * 64, Isa::amx},
       {detail::peak_f32_neon(), 2.0 * 4 * 16, Isa::neon},   {detail::peak_int8_neon(), 2.0 * 16 * 16, Isa::neon},
