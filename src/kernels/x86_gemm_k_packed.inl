@@ -25,9 +25,9 @@
 // vpmulld began to count (KScale): pairing sub-blocks into vpdpwssd made prefill/Q4_K 1.13x, Q2_K 1.12x, and one
 // vpmulld per 32 values Q5_K 1.08-1.16x (1 thread, best of 6 in turns); pp512 Llama-3-8B Q4_K_M 1.05x.
 //
-// Without VNNI (AVX2) the same layout goes through vpmaddubsw (u < 64: no saturation) in pairs of quads added in
-// 16 bits (|sum| <= 4 * 63 * 127 < 2^15) and vpmaddwd by sc[j] held as (sc, sc) i16 pairs: the scale multiply
-// comes with the widening, so there is no vpmulld.
+// Without VNNI (AVX2) the same layout goes through vpmaddubsw (u < 64: no saturation), quads added in 16 bits
+// (four where u < 32, two for Q6_K: kSum4In16) and vpmaddwd by sc[j] held as (sc, sc) i16 pairs: the scale
+// multiply comes with the widening, so there is no vpmulld.
 //
 // The packed rows are built 8 super-blocks (AVX2; 4 with 16 rows) at a time on the stack (23 KB: L1);
 // tile_packed (x86_common.inl) runs the loops.
@@ -240,6 +240,10 @@ struct KPacker {
   static constexpr int kRows = 8;
   static constexpr int kBlocks = 8;
   static constexpr int kTokens = kPackTokens;
+  // Where u < 32 (all but Q6_K), a sub-block's 4 vpmaddubsw results add in 16 bits (|sum| <= 4 * 2 * 31 * 128 <
+  // 2^15) and one vpmaddwd widens and scales them: 9 instructions per sub-block and token instead of 10
+  // (prefill/Q2_K-Q5_K 1.01-1.11x, 2 threads, two rounds in turns). Q6_K adds two (4 * 63 * 128 < 2^15).
+  static constexpr bool kSum4In16 = !std::is_same_v<B, block_q6_K>;
 
   // Super-blocks i0 .. i0 + nb_chunk - 1 of the 8 rows wr -> pk.
   static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedK* pk) {
@@ -277,7 +281,11 @@ struct KPacker {
               _mm256_add_epi16(_mm256_maddubs_epi16(w0, bcast4(q)), _mm256_maddubs_epi16(w1, bcast4(q + 4)));
           const __m256i s23 =
               _mm256_add_epi16(_mm256_maddubs_epi16(w2, bcast4(q + 8)), _mm256_maddubs_epi16(w3, bcast4(q + 12)));
-          isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
+          if constexpr (kSum4In16) {
+            isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(_mm256_add_epi16(s01, s23), sc));
+          } else {
+            isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
+          }
         }
       }
 #pragma GCC unroll 8

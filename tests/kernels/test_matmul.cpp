@@ -212,6 +212,87 @@ TEST_P(MatmulPerType, WholeTilesBeyondTheKernelsBlocking) {
   }
 }
 
+// One row of n values of block type B with every byte `value_byte`, the scale bytes (`scales`, where the type has
+// them) `scale_byte`, and the f16 scales 1.0: the codes at their extremes, which random weights never reach together.
+template <class B>
+std::vector<uint8_t> extreme_row(ggml_type t, int64_t n, uint8_t value_byte, uint8_t scale_byte) {
+  std::vector<B> blocks(row_size(t, n) / sizeof(B));
+  for (B& b : blocks) {
+    std::memset(&b, value_byte, sizeof b);
+    if constexpr (requires { b.scales; }) std::memset(b.scales, scale_byte, sizeof b.scales);
+    b.d = f32_to_fp16(1.0f);
+    if constexpr (requires { b.dmin; }) b.dmin = f32_to_fp16(1.0f);
+    if constexpr (requires { b.m; }) b.m = f32_to_fp16(1.0f);
+  }
+  std::vector<uint8_t> row(blocks.size() * sizeof(B));
+  std::memcpy(row.data(), blocks.data(), row.size());
+  return row;
+}
+
+std::vector<uint8_t> extreme_row(ggml_type t, int64_t n, uint8_t value_byte, uint8_t scale_byte) {
+  switch (t) {
+    case ggml_type::Q4_0: return extreme_row<block_q4_0>(t, n, value_byte, scale_byte);
+    case ggml_type::Q4_1: return extreme_row<block_q4_1>(t, n, value_byte, scale_byte);
+    case ggml_type::Q5_0: return extreme_row<block_q5_0>(t, n, value_byte, scale_byte);
+    case ggml_type::Q5_1: return extreme_row<block_q5_1>(t, n, value_byte, scale_byte);
+    case ggml_type::Q8_0: return extreme_row<block_q8_0>(t, n, value_byte, scale_byte);
+    case ggml_type::IQ4_NL: return extreme_row<block_iq4_nl>(t, n, value_byte, scale_byte);
+    case ggml_type::Q2_K: return extreme_row<block_q2_K>(t, n, value_byte, scale_byte);
+    case ggml_type::Q3_K: return extreme_row<block_q3_K>(t, n, value_byte, scale_byte);
+    case ggml_type::Q4_K: return extreme_row<block_q4_K>(t, n, value_byte, scale_byte);
+    case ggml_type::Q5_K: return extreme_row<block_q5_K>(t, n, value_byte, scale_byte);
+    case ggml_type::Q6_K: return extreme_row<block_q6_K>(t, n, value_byte, scale_byte);
+    default: return {};
+  }
+}
+
+TEST_P(MatmulPerType, IntegerSumsAtTheirBounds) {
+  // The kernels add 8-bit products in 16-bit lanes where the bounds allow it (vpmaddubsw pairs, quads added before
+  // widening, vpackssdw of sub-block sums): a bound off by one term overflows only when every value and scale is at
+  // its extreme and every activation has the same sign, which random weights never give. Here they are, for each
+  // combination of extreme bytes (all ones, zero, 0x80, 0x7f: the largest unsigned codes and 6-bit scales, and
+  // both ends of the signed 8-bit scales and values) and activations all +1, all -1, or alternating by 16 values;
+  // every table bit-identical to the scalar one, for decode and for prefill (32 tokens: the packed and AMX tiles).
+  const ggml_type t = GetParam();
+  if (detail::act_format(t) == detail::ActFormat::f32) GTEST_SKIP() << "float weights: no integer sums";
+  const int64_t n_in = 512, n_out = 32;
+  const uint8_t extremes[] = {0xff, 0x00, 0x80, 0x7f};
+  std::vector<std::vector<float>> xs;
+  for (int kind = 0; kind < 3; ++kind) {
+    std::vector<float> x(static_cast<size_t>(32 * n_in));
+    for (size_t i = 0; i < x.size(); ++i) x[i] = kind == 0 ? 1.0f : kind == 1 ? -1.0f : ((i / 16) % 2 ? -1.0f : 1.0f);
+    xs.push_back(std::move(x));
+  }
+  test::IsaGuard guard;
+  ThreadPool pool(2);
+  for (uint8_t vb : extremes) {
+    for (uint8_t sb : extremes) {
+      const std::vector<uint8_t> row = extreme_row(t, n_in, vb, sb);
+      ASSERT_EQ(row.size(), row_size(t, n_in));
+      std::vector<uint8_t> wq;
+      for (int64_t r = 0; r < n_out; ++r) wq.insert(wq.end(), row.begin(), row.end());
+      const WeightMatrix m{t, wq.data(), n_in, n_out, row.size()};
+      for (size_t k = 0; k < xs.size(); ++k) {
+        for (int64_t n_tok : {int64_t{1}, int64_t{32}}) {
+          std::vector<float> y_scalar;
+          for (Isa isa : test::available_isas()) {
+            set_isa(isa);
+            std::vector<float> y(static_cast<size_t>(n_tok * n_out), NAN);
+            matmul(pool, m, xs[k].data(), n_tok, y.data());
+            const std::string where = fmt::format("{} {} values 0x{:02x} scales 0x{:02x} activations {} n_tok={}",
+                                                  type_name(t), isa_name(isa), vb, sb, k, n_tok);
+            if (y_scalar.empty()) {
+              for (float v : y) ASSERT_TRUE(std::isfinite(v)) << where;
+              y_scalar = y;
+            }
+            ASSERT_TRUE(test::same_bits(y, y_scalar, where + " vs scalar"));
+          }
+        }
+      }
+    }
+  }
+}
+
 std::string type_param_name(const ::testing::TestParamInfo<ggml_type>& p) { return std::string(type_name(p.param)); }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, MatmulPerType, ::testing::ValuesIn(kSupportedTypes), type_param_name);
