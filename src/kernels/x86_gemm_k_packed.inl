@@ -242,7 +242,8 @@ struct KPacker {
   static constexpr int kTokens = kPackTokens;
   // Where u < 32 (all but Q6_K), a sub-block's 4 vpmaddubsw results add in 16 bits (|sum| <= 4 * 2 * 31 * 128 <
   // 2^15) and one vpmaddwd widens and scales them: 9 instructions per sub-block and token instead of 10
-  // (prefill/Q2_K-Q5_K 1.01-1.11x, 2 threads, two rounds in turns). Q6_K adds two (4 * 63 * 128 < 2^15).
+  // (prefill/Q2_K, Q4_K, Q5_K 1.01-1.11x, Q3_K within the noise; 2 threads, two rounds in turns). Q6_K adds two
+  // (4 * 63 * 128 < 2^15).
   static constexpr bool kSum4In16 = !std::is_same_v<B, block_q6_K>;
 
   // Super-blocks i0 .. i0 + nb_chunk - 1 of the 8 rows wr -> pk.
