@@ -6,8 +6,8 @@
 // block i of each of C activation rows; the 8 integer sums of one activation row are reduced into one vector
 // (lane r = row r), so that the float steps — d*da, · isum, bias · s, +, and the accumulation — run on 8
 // outputs at once, each lane exactly the scalar sequence.
-// Tiles of 8 tokens or more go to the packed kernel (x86_gemm_q32_packed.inl; without VNNI only the 4- and 5-bit
-// types), which unpacks each block once per 128 tokens instead of once per 8.
+// Tiles of 8 tokens or more go to the packed kernel (x86_gemm_q32_packed.inl), which unpacks each block once per
+// 128 tokens instead of once per 8.
 // Without VNNI, Q8_0 and IQ4_NL keep signed values (kSigned) for the sign trick and add 128 * Σq (stored with
 // the activations) to get the canonical Σ (value + 128) * q; with VNNI every type is unsigned (u = q + 128 for
 // those two) and vpdpbusd takes it directly.
@@ -132,15 +132,11 @@ static inline __m256i reduce8(const __m256i (&v)[8]) {
 
 template <class B>
 struct Q32Kernel {
-  // Activation rows per pass: more of them spread the unpacking of the 8 weight blocks. AVX2's Q8_0 and IQ4_NL
-  // run every prefill here, 8 tokens per pass (it gains even from spilling the unpacked blocks to the stack);
-  // the packed types only bring their 2 .. kPackMinTokens - 1 tokens, one pass.
+  // Activation rows per pass: more of them spread the unpacking of the 8 weight blocks. Only 2 .. kPackMinTokens
+  // - 1 tokens come here (more go to the packed kernel), one pass.
   static constexpr int C = 8;
   static_assert(kPackMinTokens <= C, "one pass covers every token count the packed kernel leaves");
-  static constexpr int16_t kTileTokens = [] {  // packed: the kernel blocks the row (tile_packed)
-    if constexpr (q32_packed<B>) return static_cast<int16_t>(Q32Packer<B>::kTokens);
-    else return int16_t{0};
-  }();
+  static constexpr int16_t kTileTokens = Q32Packer<B>::kTokens;  // the packed kernel blocks the row (tile_packed)
 
   // out[c][r] = Σ_i v_i of rows w[r] (r < 8) and activation rows ag[c] (c < Cc).
   template <int Cc>
@@ -208,11 +204,9 @@ struct Q32Kernel {
                    size_t ldy) {
     const auto* wb = static_cast<const uint8_t*>(w);
     const auto* ab = static_cast<const uint8_t*>(a);
-    if constexpr (q32_packed<B>) {
-      if (nc >= kPackMinTokens) {  // enough tokens to pay for packing 8 rows (x86_gemm_q32_packed.inl)
-        tile_packed<Q32Packer<B>>(n / 32, wb, ws, nr, ab, as, nc, y, ldy);
-        return;
-      }
+    if (nc >= kPackMinTokens) {  // enough tokens to pay for packing 8 rows (x86_gemm_q32_packed.inl)
+      tile_packed<Q32Packer<B>>(n / 32, wb, ws, nr, ab, as, nc, y, ldy);
+      return;
     }
     const int q = (nr + 7) / 8;
     float out[C][8];

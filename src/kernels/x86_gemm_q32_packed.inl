@@ -12,9 +12,10 @@
 // halves, but the broadcasts and float steps per row halve. prefill/<Q4_0, Q5_1, Q8_0> 1.23-1.33x over 8 rows in a
 // ymm (2 threads, best of 3 in turns), pp512 of a Llama-3-8B Q8_0 1.44x.
 // Without VNNI (AVX2) the types whose values are 4 or 5 bits (Q4_0, Q4_1, Q5_0, Q5_1) take the same layout through
-// vpmaddubsw, two quads added in 16 bits (|sum| <= 8 * 31 * 127 < 2^15), and vpmaddwd by ones to widen; Q8_0 and
-// IQ4_NL keep signed values there (the sign trick), which vpmaddubsw cannot take in lanes, and stay on the
-// per-row kernel.
+// vpmaddubsw, two quads added in 16 bits (|sum| <= 8 * 31 * 127 < 2^15), and vpmaddwd by ones to widen. Q8_0 and
+// IQ4_NL keep signed values there: the packed block holds w and |w|, and vpsignb gives each token's broadcast
+// bytes w's sign (PackedQ32S). Before, they ran every prefill on the per-row kernel with the sign trick:
+// prefill/Q8_0 and IQ4_NL 1.22-1.27x (2 threads, 4096x4096 and 4096x14336, two rounds in turns).
 
 #if PRIMA_VNNI
 // kLaneRows rows per vector (x86_rows.inl): 16 in a zmm with AVX-512 (two 8-row packings, one per 256-bit half),
@@ -37,22 +38,28 @@ static inline RowsI dot_lanes_bcast(const RowsI* w, const int8_t* q) {
   }
   return ri_add(s0, s1);
 }
+template <class B>
+using PackedQ32Of = PackedQ32;
 #else
 struct PackedQ32 {
   __m256i w[8];
   __m256 dw, bw;
 };
-#endif
-
-// VNNI: every type (values unsigned); AVX2: the unsigned ones, all below 32.
+// The signed types (Q8_0, IQ4_NL) through the sign trick in the lanes: vpmaddubsw takes |w| (aw, unsigned, up to
+// 128) and the token's bytes with w's sign (vpsignb), Σ |w| · sign(q, w) = Σ w · q; each i16 pair sum is at most
+// 2 · 128 · 127 < 2^15, but two would not be, so every vpmaddubsw widens on its own (vpmaddwd by ones).
+struct PackedQ32S {
+  __m256i w[8], aw[8];
+  __m256 dw, bw;
+};
 template <class B>
-constexpr bool q32_packed = !Q32<B>::kSigned;
+using PackedQ32Of = std::conditional_t<Q32<B>::kSigned, PackedQ32S, PackedQ32>;
+#endif
 
 template <class B>
 struct Q32Packer {
-  static_assert(q32_packed<B>);
   using Block = B;
-  using Packed = PackedQ32;
+  using Packed = PackedQ32Of<B>;
   static constexpr int kTokens = kPackTokens;  // 256 ran pp512 of a Llama-3-8B Q8_0 0.95x
 #if PRIMA_VNNI
   using Acc = RowsF;
@@ -61,10 +68,12 @@ struct Q32Packer {
   using Acc = __m256;
   static constexpr int kRows = 8;
 #endif
-  static constexpr int kBlocks = 512 / kRows;  // 20 KB: L1; the tokens' chunk: kBlocks / 8 block_q8_32x8 groups
+  // 20 KB: L1 (18 KB with the signed types' second set of vectors); the tokens' chunk: kBlocks / 8 block_q8_32x8
+  // groups
+  static constexpr int kBlocks = (sizeof(Packed) > sizeof(PackedQ32) ? 256 : 512) / kRows;
 
   // Blocks i0 .. i0 + nb_chunk - 1 of the kRows rows wr -> pk.
-  static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedQ32* pk) {
+  static void pack(const B* const* wr, int64_t i0, int nb_chunk, Packed* pk) {
     constexpr int H = kRows / 8;  // 8-row halves
     for (int ib = 0; ib < nb_chunk; ++ib) {
       const int64_t i = i0 + ib;
@@ -81,6 +90,10 @@ struct Q32Packer {
         transpose8_epi32(u, t);
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) reinterpret_cast<__m256i*>(pk[ib].w)[k * H + h] = t[k];
+        if constexpr (requires { pk[ib].aw; }) {
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) pk[ib].aw[k] = _mm256_abs_epi8(t[k]);  // |-128| = 0x80: 128 unsigned
+        }
       }
 #if PRIMA_VNNI
       pk[ib].dw = rf_f16(d);
@@ -103,12 +116,12 @@ struct Q32Packer {
   // T tokens (activation rows act[t], blocks i0..) over nb_chunk packed blocks: acc[t] lane r += row r's terms,
   // in block order.
   template <int T>
-  static void run(const PackedQ32* pk, int nb_chunk, const uint8_t* const* act, int64_t i0, Acc* acc) {
+  static void run(const Packed* pk, int nb_chunk, const uint8_t* const* act, int64_t i0, Acc* acc) {
     const block_q8_32x8* a[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const block_q8_32x8*>(act[t]);
     for (int ib = 0; ib < nb_chunk; ++ib) {
-      const PackedQ32& p = pk[ib];
+      const Packed& p = pk[ib];
       const int64_t gi = (i0 + ib) / 8;
       const int b = static_cast<int>((i0 + ib) % 8);
 #pragma GCC unroll 8
@@ -123,11 +136,20 @@ struct Q32Packer {
 #else
         const __m256i ones = _mm256_set1_epi16(1);
         __m256i h[4];
+        if constexpr (Q32<B>::kSigned) {
+          auto dot = [&](int k) {
+            return _mm256_madd_epi16(_mm256_maddubs_epi16(p.aw[k], _mm256_sign_epi8(bcast4(q + 4 * k), p.w[k])), ones);
+          };
 #pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k)
-          h[k] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(p.w[2 * k], bcast4(q + 8 * k)),
-                                                    _mm256_maddubs_epi16(p.w[2 * k + 1], bcast4(q + 8 * k + 4))),
-                                   ones);
+          for (int k = 0; k < 4; ++k) h[k] = _mm256_add_epi32(dot(2 * k), dot(2 * k + 1));
+          h[0] = _mm256_add_epi32(h[0], _mm256_set1_epi32(128 * g.sum[b]));  // canonical u = w + 128
+        } else {
+#pragma GCC unroll 4
+          for (int k = 0; k < 4; ++k)
+            h[k] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(p.w[2 * k], bcast4(q + 8 * k)),
+                                                      _mm256_maddubs_epi16(p.w[2 * k + 1], bcast4(q + 8 * k + 4))),
+                                     ones);
+        }
         const __m256i isum = _mm256_add_epi32(_mm256_add_epi32(h[0], h[1]), _mm256_add_epi32(h[2], h[3]));
         const __m256 dd = _mm256_mul_ps(p.dw, _mm256_set1_ps(g.d[b]));
         const __m256 v = _mm256_add_ps(_mm256_mul_ps(dd, _mm256_cvtepi32_ps(isum)),
