@@ -46,7 +46,8 @@ constexpr size_t kHugePage = size_t{2} << 20;
 detail::ReadFn read_for_active_isa() {
   const bool zmm = active_isa() == Isa::avx512 || active_isa() == Isa::amx;
   if (zmm && detail::read_avx512()) return detail::read_avx512();
-  if ((zmm || active_isa() == Isa::avx2 || active_isa() == Isa::avx_vnni) && detail::read_avx2()) return detail::read_avx2();
+  const bool ymm = active_isa() == Isa::avx2 || active_isa() == Isa::avx_vnni;
+  if ((zmm || ymm) && detail::read_avx2()) return detail::read_avx2();
   const bool neon = active_isa() == Isa::neon || active_isa() == Isa::neon_dotprod;
   if (neon && detail::read_neon()) return detail::read_neon();
   return detail::read_scalar;

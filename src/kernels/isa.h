@@ -8,7 +8,7 @@
 //   scalar   portable C++ reference (every kernel has one; SIMD kernels are tested against it)
 //   avx2     AVX2 + FMA + F16C + BMI2 (Haswell / Zen 1 and later)
 //   avxvnni  avx2 plus AVX-VNNI, the VEX-encoded vpdpbusd / vpdpwssd on ymm (Alder Lake and later client Intel
-//            cores, which have no AVX-512; Zen 5): the avx2 kernels with VNNI dot products
+//            cores and the E-core Xeons, which have it without AVX-512): the avx2 kernels with VNNI dot products
 //   avx512   AVX-512 F/BW/VL/DQ/VNNI/BF16 (Ice Lake / Zen 4 and later); uses VNNI dot products
 //   amx      avx512 plus the AMX tile unit's 8-bit products (AMX-TILE + AMX-INT8: Xeon Sapphire Rapids and
 //            later) for the prefill of the K-quants; every other kernel is avx512's. Linux only: the kernel
@@ -26,7 +26,7 @@ namespace prima::kernels {
 enum class Isa { scalar, avx2, avx_vnni, avx512, amx, neon, neon_dotprod };
 
 // Every instruction set, in enum order (PRIMA_ISA's names, tests that loop over the available ones).
-inline constexpr Isa kAllIsas[] = {Isa::scalar, Isa::avx2,  Isa::avx_vnni,    Isa::avx512,
+inline constexpr Isa kAllIsas[] = {Isa::scalar, Isa::avx2, Isa::avx_vnni, Isa::avx512,
                                    Isa::amx,    Isa::neon, Isa::neon_dotprod};
 
 // The instruction set kernels use now.

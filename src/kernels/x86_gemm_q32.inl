@@ -132,8 +132,8 @@ static inline __m256i reduce8(const __m256i (&v)[8]) {
 
 template <class B>
 struct Q32Kernel {
-  // Activation rows per pass: more of them spread the unpacking of the 8 weight blocks. Only 2 .. kPackMinTokens
-  // - 1 tokens come here (more go to the packed kernel), one pass.
+  // Activation rows per pass: more of them spread the unpacking of the 8 weight blocks. Decode and prefill of
+  // fewer than kPackMinTokens tokens come here (more go to the packed kernel): one pass.
   static constexpr int C = 8;
   static_assert(kPackMinTokens <= C, "one pass covers every token count the packed kernel leaves");
   static constexpr int16_t kTileTokens = Q32Packer<B>::kTokens;  // the packed kernel blocks the row (tile_packed)
