@@ -92,13 +92,7 @@ struct AmxK {
     constexpr __mmask64 kOdd = 0xaaaaaaaaaaaaaaaaull;
     for (int ib = 0; ib < nb_chunk; ++ib) {
       PackedAmx& p = pk[ib];
-      alignas(32) uint16_t d[16], dm[16];
-#pragma GCC unroll 1
-      for (int half = 0; half < 2; ++half)
-        pack_rows8(wr + 8 * half, i0 + ib, reinterpret_cast<__m256i*>(t.w) + half, reinterpret_cast<__m256i*>(t.sc) + half,
-                   reinterpret_cast<__m256i*>(p.mn) + half, d + 8 * half, dm + 8 * half, 2);
-      p.d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d)));
-      p.dm = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dm)));
+      pack_lane_rows(wr, i0 + ib, t.w, t.sc, p.mn, p.d, p.dm);
 #pragma GCC unroll 2
       for (int j = 0; j < 16; ++j) {
         // (sc, sc) as an i16 pair per lane

@@ -95,6 +95,21 @@ struct PackedK {
   RowsF d, dm;
 };
 
+// Super-block i of the kLaneRows rows wr, transposed as pack_rows8 does (one 8-row packing per 256-bit part of
+// the vector): w[0..63], sc[0..15] (i32 lanes), mn[0..7], and the rows' f16 d and dm as floats. The AMX kernel
+// packs through it too.
+template <class B>
+static inline void pack_lane_rows(const B* const* wr, int64_t i, RowsI* w, RowsI* sc, RowsI* mn, RowsF& d, RowsF& dm) {
+  constexpr int H = kLaneRows / 8;
+  alignas(32) uint16_t d16[kLaneRows], dm16[kLaneRows];
+#pragma GCC unroll 1
+  for (int half = 0; half < H; ++half)
+    pack_rows8(wr + 8 * half, i, reinterpret_cast<__m256i*>(w) + half, reinterpret_cast<__m256i*>(sc) + half,
+               reinterpret_cast<__m256i*>(mn) + half, d16 + 8 * half, dm16 + 8 * half, H);
+  d = rf_f16(d16);
+  dm = rf_f16(dm16);
+}
+
 // How the packed kernel applies the sub-block scales. A zmm vpmulld costs Zen 4 about two vpdpbusd (without the
 // 16 per super-block and token the Q4_K loop ran 1.21x faster, 1 thread), so where a sub-block's sum fits in 16
 // bits (|sum| < 16 * u_max * 128: Q2_K, Q3_K, Q4_K) two sub-blocks' sums become an i16 pair per lane and one
@@ -121,16 +136,9 @@ struct KPacker {
 
   // Super-blocks i0 .. i0 + nb_chunk - 1 of the kRows rows wr -> pk.
   static void pack(const B* const* wr, int64_t i0, int nb_chunk, PackedK* pk) {
-    constexpr int H = kRows / 8;  // 8-row packings, one per 256-bit part of the vector
     for (int ib = 0; ib < nb_chunk; ++ib) {
       PackedK& p = pk[ib];
-      alignas(32) uint16_t d[kRows], dm[kRows];
-#pragma GCC unroll 1
-      for (int half = 0; half < H; ++half)
-        pack_rows8(wr + 8 * half, i0 + ib, reinterpret_cast<__m256i*>(p.w) + half, reinterpret_cast<__m256i*>(p.sc) + half,
-                   reinterpret_cast<__m256i*>(p.mn) + half, d + 8 * half, dm + 8 * half, H);
-      p.d = rf_f16(d);
-      p.dm = rf_f16(dm);
+      pack_lane_rows(wr, i0 + ib, p.w, p.sc, p.mn, p.d, p.dm);
       if constexpr (kMins32) {  // mn[k] = (mn of 32-value group 2k, of 2k + 1) as an i16 pair per lane, k < 4
         for (int k = 0; k < 4; ++k) p.mn[k] = ri_pairs16(p.mn[2 * k], p.mn[2 * k + 1]);
       }
