@@ -1,5 +1,6 @@
 // llama.cpp's speed on a GGUF file, measured the way `prima bench` measures prima's: pp (a prompt of P tokens in
-// one batch, from an empty cache) and tg (G tokens generated one at a time from an empty cache), R repetitions.
+// one batch, from an empty cache) and tg (G tokens decoded one per call from an empty cache, without sampling, as
+// llama-bench does), R repetitions.
 // llama.cpp comes as the prebuilt libraries of the npm package node-llama-cpp (see README.md); this file only
 // drives them.
 //
@@ -22,6 +23,7 @@ function parse(argv) {
     }
   }
   if (rest.length !== 1) throw new Error("usage: node llamacpp_bench.mjs MODEL [-p 512] [-n 64] [-r 3] [-t 2]");
+  if (o.r < 1 || o.t < 1) throw new Error("llamacpp_bench: -r and -t must be at least 1");
   o.model = rest[0];
   return o;
 }
@@ -53,8 +55,8 @@ for (let r = 0; r < o.r; ++r) {
   if (o.n > 0) {
     await seq.clearHistory();
     const t0 = performance.now();
-    // One token per decode, no sampling: llama-bench's tg. (Through node-llama-cpp's sampler each token took
-    // ~25 ms more on a Llama-3-8B: the logits of 128k tokens cross into JavaScript.)
+    // One token per decode, no sampling: llama-bench's tg. (Through node-llama-cpp's sampler each token of a
+    // Llama-3-8B took ~25 ms more.)
     for (let i = 0; i < o.n; ++i) await seq.evaluateWithoutGeneratingNewTokens([sentence[i % sentence.length]]);
     out.tg.push(o.n / ((performance.now() - t0) / 1000));
   }

@@ -108,6 +108,8 @@ def main():
             sys.exit(f"vs_llamacpp: unknown --isa '{isa}' (one of {', '.join(VARIANT)})")
     if args.p <= 0 and args.n <= 0:
         sys.exit("vs_llamacpp: nothing to measure (-p and -n are both 0)")
+    if args.t < 1:
+        sys.exit("vs_llamacpp: -t must be at least 1")
     if args.rounds < 1:
         sys.exit("vs_llamacpp: --rounds must be at least 1")
     if not os.path.isfile(args.model):
