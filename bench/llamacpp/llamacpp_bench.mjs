@@ -41,7 +41,8 @@ const ctx = await model.createContext({contextSize: Math.max(o.p, o.n) + 64, bat
                                        threads: o.t, sequences: 1});
 const seq = ctx.getSequence();
 // The prompt: a sentence tokenized by the model and repeated to P tokens (the speed does not depend on the ids).
-const sentence = model.tokenize("Once upon a time, in a house full of small computers, a large model answered a question. ");
+const sentence =
+    model.tokenize("Once upon a time, in a house full of small computers, a large model answered a question. ");
 if (sentence.length === 0) throw new Error("llamacpp_bench: the model's tokenizer gave no tokens");
 const prompt = Array.from({length: o.p}, (_, i) => sentence[i % sentence.length]);
 const out = {variant_info: llama.systemInfo, pp: [], tg: []};

@@ -4,10 +4,11 @@
   bench/llamacpp/vs_llamacpp.py --prima build/apps/prima/prima -m MODEL [--isa auto,avx2,...] [-p 512] [-n 64]
                                 [--rounds 2] [-t 2]
 
-llama.cpp is the prebuilt CPU build of the npm package node-llama-cpp (pinned in package.json; installed into
-bench/llamacpp/node_modules on first use with `npm install --no-save --ignore-scripts`). Its x86-64 build holds one ggml CPU
-library per CPU generation and loads the best one the CPU runs; to compare like with like, this script hides all
-but one of them for each run (and puts them back at the end):
+llama.cpp is the prebuilt CPU build of the npm package node-llama-cpp (pinned in package.json and its lock;
+installed into bench/llamacpp/node_modules on first use with `npm install --no-save --ignore-scripts`: npm 11's
+`npm ci` rejects the lock, which lacks the other platforms' optional packages). Its x86-64 build holds one ggml
+CPU library per CPU generation and loads the best one the CPU runs; to compare like with like, this script hides
+all but one of them for each run (and puts them back at the end):
 
   prima PRIMA_ISA   llama.cpp ggml CPU library   the CPUs it stands for
   avx2              haswell                      AVX2 without VNNI (Zen 2/3, Intel before 2021)
@@ -132,7 +133,7 @@ def main():
     finally:
         variants.restore()
     size = {"pp": args.p, "tg": args.n}
-    print(f"\n| set (prima / llama.cpp) | test | prima t/s | llama.cpp t/s | prima / llama.cpp |")
+    print("\n| set (prima / llama.cpp) | test | prima t/s | llama.cpp t/s | prima / llama.cpp |")
     print("| --- | --- | ---: | ---: | ---: |")
     for isa in isas:
         for t in tests:
