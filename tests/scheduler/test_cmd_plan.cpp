@@ -1,41 +1,31 @@
 // `prima plan`: the JSON object, the table, and clear errors for bad cluster files.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "run_cli.h"
 
 namespace {
 
-struct PlanRun {
-  int code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using prima::test::CliResult;
 
-PlanRun run(const std::string& args) {
-  const std::string err_path = ::testing::TempDir() + "/prima_plan_stderr.txt";
-  const std::string cmd = std::string(PRIMA_BINARY) + " plan " + args + " 2>" + err_path;
-  PlanRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  return r;
+// `prima plan ARGS...`. Through run_cli.h: its stderr file is unique per process and call, so the CmdPlan tests,
+// which CTest runs in parallel, do not read each other's errors (a shared file here failed CmdPlan.Errors twice
+// in four runs of ctest -j8).
+CliResult run(std::vector<std::string> args) {
+  args.insert(args.begin(), "plan");
+  return prima::test::run_prima(args);
 }
 
 const std::string kModel = std::string(PRIMA_FIXTURES_DIR) + "/models/tiny-llama-gqa-Q4_K_M.gguf";
 const std::string kTestbed = std::string(PRIMA_SOURCE_DIR) + "/docs/examples/paper-testbed.json";
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/" + name;
+  const std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "-" + name;
   std::ofstream(path) << text;
   return path;
 }
@@ -43,8 +33,8 @@ std::string write_temp(const std::string& name, const std::string& text) {
 }  // namespace
 
 TEST(CmdPlan, JsonObject) {
-  const PlanRun r = run("-m " + kModel + " --profiles " + kTestbed + " --json --no-select --n-ctx 256");
-  ASSERT_EQ(r.code, 0) << r.err;
+  const CliResult r = run({"-m", kModel, "--profiles", kTestbed, "--json", "--no-select", "--n-ctx", "256"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   const int k = j.at("k").get<int>();
   EXPECT_GE(k, 1);
@@ -70,57 +60,57 @@ TEST(CmdPlan, JsonObject) {
 }
 
 TEST(CmdPlan, TableSelectsTheHeadAloneForATinyModel) {
-  const PlanRun r = run("-m " + kModel + " --profiles " + kTestbed);
-  ASSERT_EQ(r.code, 0) << r.err;
+  const CliResult r = run({"-m", kModel, "--profiles", kTestbed});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("1 of 4 devices"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(not selected)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("memory-proportional"), std::string::npos) << r.out;
 }
 
 TEST(CmdPlan, Errors) {
-  PlanRun r = run("-m " + kModel + " --profiles /nonexistent/cluster.json");
-  EXPECT_EQ(r.code, 1);
+  CliResult r = run({"-m", kModel, "--profiles", "/nonexistent/cluster.json"});
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("/nonexistent/cluster.json: cannot read"), std::string::npos) << r.err;
 
   const std::string bad =
       write_temp("bad-cluster.json", R"({"devices": [{"name": "pc", "cpu": {"decode": {"*": "50 GFLOP/s"}},
       "memory": {"available": "lots"}}]})");
-  r = run("-m " + kModel + " --profiles " + bad);
-  EXPECT_EQ(r.code, 1);
+  r = run({"-m", kModel, "--profiles", bad});
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("devices[0].memory.available"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
 
   const std::string no_disk =
       write_temp("no-disk.json", R"({"devices": [{"name": "pc", "cpu": {"decode": {"*": "50 GFLOP/s"}},
       "memory": {"available": "8 MiB"}}]})");
-  r = run("-m " + kModel + " --profiles " + no_disk + " --json");
-  EXPECT_EQ(r.code, 1);
+  r = run({"-m", kModel, "--profiles", no_disk, "--json"});
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("head 'pc'"), std::string::npos) << r.err;
 
-  r = run("-m " + kModel + " --profiles " + kTestbed + " --k 3");
-  EXPECT_EQ(r.code, 1);
+  r = run({"-m", kModel, "--profiles", kTestbed, "--k", "3"});
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("k = 3"), std::string::npos) << r.err;
 }
 
 TEST(CmdPlan, PredictsAGivenSplit) {
   // The same prediction Halda optimises, for a split the user chooses: k = L / sum of windows.
-  PlanRun r = run("-m " + kModel + " --profiles " + kTestbed + " --json --n-ctx 256 --layer-window 1,0,0,1");
-  ASSERT_EQ(r.code, 0) << r.err;
+  CliResult r = run({"-m", kModel, "--profiles", kTestbed, "--json", "--n-ctx", "256", "--layer-window", "1,0,0,1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("k").get<int>(), 2);
   EXPECT_EQ(j.at("devices")[0].at("window").get<int>(), 1);
   EXPECT_FALSE(j.at("devices")[1].at("selected").get<bool>());
   EXPECT_GT(j.at("predicted_ms_per_token").get<double>(), 0);
   // Halda's own plan is never slower than the split it could have chosen.
-  const PlanRun best = run("-m " + kModel + " --profiles " + kTestbed + " --json --n-ctx 256");
-  ASSERT_EQ(best.code, 0) << best.err;
+  const CliResult best = run({"-m", kModel, "--profiles", kTestbed, "--json", "--n-ctx", "256"});
+  ASSERT_EQ(best.exit_code, 0) << best.err;
   EXPECT_LE(nlohmann::json::parse(best.out).at("predicted_ms_per_token").get<double>(),
             j.at("predicted_ms_per_token").get<double>() + 1e-6);
 
-  r = run("-m " + kModel + " --profiles " + kTestbed + " --layer-window 1,1,1");
-  EXPECT_EQ(r.code, 1);
+  r = run({"-m", kModel, "--profiles", kTestbed, "--layer-window", "1,1,1"});
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("3 windows for the 4 devices"), std::string::npos) << r.err;
-  r = run("-m " + kModel + " --profiles " + kTestbed + " --layer-window 1,1,1,0");
-  EXPECT_EQ(r.code, 1);
+  r = run({"-m", kModel, "--profiles", kTestbed, "--layer-window", "1,1,1,0"});
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("does not divide"), std::string::npos) << r.err;
 }
