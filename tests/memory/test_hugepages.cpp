@@ -12,6 +12,7 @@
 #include "memory/huge_pages.h"
 #include "memory/mapped_file.h"
 #include "memory/residency.h"
+#include "retry.h"
 #include "temp_file.h"
 
 namespace prima::memory {
@@ -143,84 +144,90 @@ TEST_F(HugePageCache, ProbesOnlyWhatIsCached) {
 }
 
 TEST_F(HugePageCache, SmallPagesAreReadBackHugeOnceAndOnlyOnce) {
-  const SmallFolio f(4 * h_ + 12 * KiB, dir_);
-  const MappedFile m = MappedFile::open(f.path());
-  if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
-  const ByteRanges all = ByteRanges::whole(m.size());
-  ASSERT_TRUE(advise_huge_pages(m, all));
-  if (!huge_mapped_bytes(m, all)) GTEST_SKIP() << "no PAGEMAP_SCAN in this kernel";
-  ByteRanges span1;
-  span1.add(h_, h_);
-  ASSERT_TRUE(page_in(m, span1).completed);
-  EXPECT_EQ(huge_mapped_bytes(m, span1), 0u) << "4 KiB writes should leave 4 KiB folios in the page cache";
+  test::with_retries(3, [&] {  // exact residency: see retry.h
+    const SmallFolio f(4 * h_ + 12 * KiB, dir_);
+    const MappedFile m = MappedFile::open(f.path());
+    if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
+    const ByteRanges all = ByteRanges::whole(m.size());
+    ASSERT_TRUE(advise_huge_pages(m, all));
+    if (!huge_mapped_bytes(m, all)) GTEST_SKIP() << "no PAGEMAP_SCAN in this kernel";
+    ByteRanges span1;
+    span1.add(h_, h_);
+    ASSERT_TRUE(page_in(m, span1).completed);
+    EXPECT_EQ(huge_mapped_bytes(m, span1), 0u) << "4 KiB writes should leave 4 KiB folios in the page cache";
 
-  auto rep = recache_in_huge_pages(m, all);
-  ASSERT_TRUE(rep) << rep.status().message();
-  EXPECT_TRUE(rep->supported);
-  EXPECT_TRUE(rep->trial);
-  if (!rep->trial_huge) {
-    EXPECT_EQ(rep->dropped_bytes, 0u) << "nothing is dropped when the trial stays small";
-    GTEST_SKIP() << "this kernel or file system reads no large folios: nothing more to check";
-  }
-  // The 4 whole huge pages of the file, all small: the trial's comes back huge, the other 3 are dropped.
-  EXPECT_EQ(rep->probed, 4);
-  EXPECT_EQ(rep->small, 4);
-  if (rep->deferred > 0) GTEST_SKIP() << "free memory has no huge pages now";
-  EXPECT_EQ(rep->dropped_bytes, 3 * h_);
-  EXPECT_EQ(residency(m, all).resident_bytes, all.bytes() - 3 * h_);
+    auto rep = recache_in_huge_pages(m, all);
+    ASSERT_TRUE(rep) << rep.status().message();
+    EXPECT_TRUE(rep->supported);
+    EXPECT_TRUE(rep->trial);
+    if (!rep->trial_huge) {
+      EXPECT_EQ(rep->dropped_bytes, 0u) << "nothing is dropped when the trial stays small";
+      GTEST_SKIP() << "this kernel or file system reads no large folios: nothing more to check";
+    }
+    // The 4 whole huge pages of the file, all small: the trial's comes back huge, the other 3 are dropped.
+    EXPECT_EQ(rep->probed, 4);
+    EXPECT_EQ(rep->small, 4);
+    if (rep->deferred > 0) GTEST_SKIP() << "free memory has no huge pages now";
+    EXPECT_EQ(rep->dropped_bytes, 3 * h_);
+    EXPECT_EQ(residency(m, all).resident_bytes, all.bytes() - 3 * h_);
 
-  ASSERT_TRUE(page_in(m, all).completed);  // first use: read back, now in huge pages
-  EXPECT_TRUE(intact(m));
-  EXPECT_EQ(huge_mapped_bytes(m, all), 4 * h_);
-  const auto use = huge_page_use(m);  // smaps agrees
-  ASSERT_TRUE(use.has_value());
-  EXPECT_EQ(use->pmd_bytes, 4 * h_) << "rss " << use->rss_bytes;
-  EXPECT_EQ(use->rss_bytes, all.bytes());
+    ASSERT_TRUE(page_in(m, all).completed);  // first use: read back, now in huge pages
+    EXPECT_TRUE(intact(m));
+    EXPECT_EQ(huge_mapped_bytes(m, all), 4 * h_);
+    const auto use = huge_page_use(m);  // smaps agrees
+    ASSERT_TRUE(use.has_value());
+    EXPECT_EQ(use->pmd_bytes, 4 * h_) << "rss " << use->rss_bytes;
+    EXPECT_EQ(use->rss_bytes, all.bytes());
 
-  // Now huge: a second start probes, finds nothing to do, and reads nothing again.
-  auto again = recache_in_huge_pages(m, all);
-  ASSERT_TRUE(again) << again.status().message();
-  EXPECT_EQ(again->probed, 4);
-  EXPECT_EQ(again->small, 0);
-  EXPECT_FALSE(again->trial);
-  EXPECT_EQ(again->dropped_bytes, 0u);
+    // Now huge: a second start probes, finds nothing to do, and reads nothing again.
+    auto again = recache_in_huge_pages(m, all);
+    ASSERT_TRUE(again) << again.status().message();
+    EXPECT_EQ(again->probed, 4);
+    EXPECT_EQ(again->small, 0);
+    EXPECT_FALSE(again->trial);
+    EXPECT_EQ(again->dropped_bytes, 0u);
+  });
 }
 
 TEST_F(HugePageCache, OnlyTheSmallSpansOfAPartlyHugeFileAreDropped) {
-  const SmallFolio f(6 * h_, dir_);
-  const MappedFile m = MappedFile::open(f.path());
-  if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
-  const ByteRanges all = ByteRanges::whole(m.size());
-  ASSERT_TRUE(advise_huge_pages(m, all));
-  // Spans 0..3 read again (huge, where the kernel can), 4 and 5 left small.
-  if (const std::string why = reread_front_huge(m, 4); !why.empty()) GTEST_SKIP() << why;
-  ByteRanges front;
-  front.add(0, 4 * h_);
-  auto rep = recache_in_huge_pages(m, all);
-  ASSERT_TRUE(rep) << rep.status().message();
-  if (!rep->trial_huge || rep->deferred > 0) GTEST_SKIP() << "free memory has no huge pages now";
-  EXPECT_EQ(rep->probed, 6);
-  EXPECT_EQ(rep->small, 2);  // 4 and 5; the trial re-read one of them, the other is dropped
-  EXPECT_EQ(rep->dropped_bytes, h_);
-  EXPECT_EQ(residency(m, front).resident_bytes, 4 * h_) << "huge spans are not dropped";
-  EXPECT_EQ(residency(m, all).resident_bytes, all.bytes() - h_);
-  EXPECT_TRUE(intact(m));
+  test::with_retries(3, [&] {  // exact residency: see retry.h
+    const SmallFolio f(6 * h_, dir_);
+    const MappedFile m = MappedFile::open(f.path());
+    if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
+    const ByteRanges all = ByteRanges::whole(m.size());
+    ASSERT_TRUE(advise_huge_pages(m, all));
+    // Spans 0..3 read again (huge, where the kernel can), 4 and 5 left small.
+    if (const std::string why = reread_front_huge(m, 4); !why.empty()) GTEST_SKIP() << why;
+    ByteRanges front;
+    front.add(0, 4 * h_);
+    auto rep = recache_in_huge_pages(m, all);
+    ASSERT_TRUE(rep) << rep.status().message();
+    if (!rep->trial_huge || rep->deferred > 0) GTEST_SKIP() << "free memory has no huge pages now";
+    EXPECT_EQ(rep->probed, 6);
+    EXPECT_EQ(rep->small, 2);  // 4 and 5; the trial re-read one of them, the other is dropped
+    EXPECT_EQ(rep->dropped_bytes, h_);
+    EXPECT_EQ(residency(m, front).resident_bytes, 4 * h_) << "huge spans are not dropped";
+    EXPECT_EQ(residency(m, all).resident_bytes, all.bytes() - h_);
+    EXPECT_TRUE(intact(m));
+  });
 }
 
 TEST_F(HugePageCache, AFewSmallSpansAreLeftAlone) {
-  const SmallFolio f(10 * h_, dir_);
-  const MappedFile m = MappedFile::open(f.path());
-  if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
-  const ByteRanges all = ByteRanges::whole(m.size());
-  ASSERT_TRUE(advise_huge_pages(m, all));
-  if (const std::string why = reread_front_huge(m, 9); !why.empty()) GTEST_SKIP() << why;
-  auto rep = recache_in_huge_pages(m, all);  // 1 small span of 10: under 1 in 8
-  ASSERT_TRUE(rep) << rep.status().message();
-  EXPECT_EQ(rep->probed, 10);
-  EXPECT_EQ(rep->small, 1);
-  EXPECT_FALSE(rep->trial);
-  EXPECT_EQ(rep->dropped_bytes, 0u);
-  EXPECT_EQ(residency(m, all).resident_bytes, all.bytes());
+  test::with_retries(3, [&] {  // exact residency: see retry.h
+    const SmallFolio f(10 * h_, dir_);
+    const MappedFile m = MappedFile::open(f.path());
+    if (!can_observe_page_cache(m)) GTEST_SKIP() << "mincore cannot see the page cache of our own file";
+    const ByteRanges all = ByteRanges::whole(m.size());
+    ASSERT_TRUE(advise_huge_pages(m, all));
+    if (const std::string why = reread_front_huge(m, 9); !why.empty()) GTEST_SKIP() << why;
+    auto rep = recache_in_huge_pages(m, all);  // 1 small span of 10: under 1 in 8
+    ASSERT_TRUE(rep) << rep.status().message();
+    EXPECT_EQ(rep->probed, 10);
+    EXPECT_EQ(rep->small, 1);
+    EXPECT_FALSE(rep->trial);
+    EXPECT_EQ(rep->dropped_bytes, 0u);
+    EXPECT_EQ(residency(m, all).resident_bytes, all.bytes());
+  });
 }
 
 }  // namespace

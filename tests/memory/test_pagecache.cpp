@@ -1,13 +1,11 @@
 // Prefetch, release and residency on a real temporary file (tens of MiB, on a disk-backed file system; only
 // this file's cache is ever dropped).
 #include <fcntl.h>
-#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include <chrono>
-#include <iostream>
 #include <thread>
 
 #include "core/clock.h"
@@ -15,6 +13,7 @@
 #include "memory/mapped_file.h"
 #include "memory/prefetcher.h"
 #include "memory/residency.h"
+#include "retry.h"
 #include "temp_file.h"
 
 namespace prima::memory {
@@ -39,35 +38,10 @@ class PageCache : public ::testing::Test {
     file_ = std::make_unique<TempFile>(kFileBytes, dir);
     map_ = MappedFile::open(file_->path());
   }
-  // Runs `body` on a fresh cold file until it passes, at most kAttempts times. Why: the VMs we test on run DAMON
-  // proactive reclaim (a kdamond with action pageout on cold page cache), and it pages out a few pages of our
-  // file now and then, also pages read a moment ago: an exact residency check failed about once in a hundred
-  // runs under ctest -j8 (traced: mm_filemap_delete_from_page_cache from kdamond_fn, damon_pa_apply_scheme).
-  // A real bug fails every attempt. The last attempt's failures are reported; earlier ones are printed.
+  // Residency checks retry on a fresh cold file: see retry.h (this VM's DAMON pages out our pages).
   template <class Body>
   void with_retries(Body body) {
-    constexpr int kAttempts = 3;
-    for (int attempt = 1;; ++attempt) {
-      ::testing::TestPartResultArray failures;
-      {
-        const ::testing::ScopedFakeTestPartResultReporter intercept(
-            ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
-        body();
-      }
-      if (failures.size() == 0) return;
-      for (int i = 0; i < failures.size(); ++i) {
-        const ::testing::TestPartResult& f = failures.GetTestPartResult(i);
-        const char* file = f.file_name() != nullptr ? f.file_name() : "?";
-        if (attempt == kAttempts) {
-          ADD_FAILURE_AT(file, f.line_number()) << f.message();
-        } else {
-          std::cout << "attempt " << attempt << " of " << kAttempts << " failed at " << file << ":"
-                    << f.line_number() << ": " << f.message() << "\n";
-        }
-      }
-      if (attempt == kAttempts) return;
-      open_cold_file(testing::disk_temp_dir());
-    }
+    test::with_retries(3, body, [this] { open_cold_file(testing::disk_temp_dir()); });
   }
   ByteRanges all() const { return ByteRanges::whole(map_.size()); }
   uint64_t resident(const ByteRanges& r) const { return residency(map_, r).resident_bytes; }
