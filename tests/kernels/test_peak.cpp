@@ -3,6 +3,7 @@
 // loop they stand beside.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "kernels/isa.h"
@@ -39,16 +40,31 @@ TEST(Peak, EveryVariantCountsItsOperations) {
 TEST(Peak, MeasuresPositiveRatesAndSimdBeatsScalar) {
   ThreadPool pool(1);
   const Isa saved = active_isa();
-  set_isa(Isa::scalar);
-  const PeakRates scalar = measure_peak(pool, 0.1);
-  set_isa(saved);
+  auto measure = [&](Isa isa) {
+    set_isa(isa);
+    const PeakRates r = measure_peak(pool, 0.1);
+    set_isa(saved);
+    return r;
+  };
+  auto keep_best = [](PeakRates& best, const PeakRates& r) {
+    best.f32_gflops = std::max(best.f32_gflops, r.f32_gflops);
+    best.int8_gops = std::max(best.int8_gops, r.int8_gops);
+    best.int8_tile_gops = std::max(best.int8_tile_gops, r.int8_tile_gops);
+  };
+  PeakRates scalar, simd;
+  keep_best(scalar, measure(Isa::scalar));
   EXPECT_GT(scalar.f32_gflops, 0.0);
   EXPECT_GT(scalar.int8_gops, 0.0);
   if (saved == Isa::scalar) return;
   // The cross build runs its tests under qemu, which emulates vector instructions slower than scalar ones.
   if (std::getenv("PRIMA_UNDER_EMULATION")) GTEST_SKIP() << "speed under an emulator says nothing about the CPU";
-  const PeakRates simd = measure_peak(pool, 0.1);
-  // 8 or 16 lanes per instruction against one: even on a loaded machine well above the scalar loop.
+  // The best of three turns each, scalar and vector in turns: one turn slowed by other tests does not decide
+  // (with ctest -j8 on 2 cores a single turn once put the vector units under 1.5x the scalar loop).
+  for (int turn = 0; turn < 3; ++turn) {
+    if (turn > 0) keep_best(scalar, measure(Isa::scalar));
+    keep_best(simd, measure(saved));
+  }
+  // 8 or 16 lanes per instruction against one: well above the scalar loop.
   EXPECT_GT(simd.f32_gflops, 1.5 * scalar.f32_gflops);
   EXPECT_GT(simd.int8_gops, 1.5 * scalar.int8_gops);
   // The AMX tile unit (16384 products per instruction against a zmm's 64) is measured only where kernels use it.
